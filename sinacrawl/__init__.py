@@ -1,0 +1,1 @@
+"""sinacrawl: a Scrapy project that turns Sina Finance news into Hexo posts."""

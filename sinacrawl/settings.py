@@ -1,0 +1,43 @@
+"""Scrapy settings for sinacrawl. Every path is a setting (``POSTS_DIR``, ``REPLAY_DIR``);
+the README has a table of them all.
+"""
+
+BOT_NAME = "sinacrawl"
+SPIDER_MODULES = ["sinacrawl.spiders"]
+NEWSPIDER_MODULE = "sinacrawl.spiders"
+
+# Polite by default (SPEC section 5): robots.txt, AutoThrottle, an honest User-Agent.
+ROBOTSTXT_OBEY = True
+USER_AGENT = "sinacrawl/0.1 (Hexo post crawler; Scrapy)"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+
+DOWNLOADER_MIDDLEWARES = {
+    # Next to the download itself, like HttpCacheMiddleware (900), so that redirect, retry and
+    # HTTP-error handling see replayed responses exactly as live ones.
+    "sinacrawl.middlewares.ReplayMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "sinacrawl.pipelines.FieldsPipeline": 100,
+    "sinacrawl.pipelines.BodyPipeline": 200,
+    "sinacrawl.pipelines.PostWriterPipeline": 300,
+}
+EXTENSIONS = {
+    "sinacrawl.extensions.CrawlSummary": 500,
+}
+
+# sinacrawl's own settings (README: "Settings").
+POSTS_DIR = "output"
+REPLAY_DIR = None
+REPLAY_RECORD = False
+SINACRAWL_AUTHOR = "新浪财经"
+SINACRAWL_DEFAULT_HEADIMG = ""
+SINACRAWL_CHANNELS = {
+    # Roll-feed channel → its lid and the post's categories (SPEC section 2).
+    "china": {"lid": 1686, "categories": ["金融", "新浪财经", "新浪财经－国內"]},
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
