@@ -1,0 +1,148 @@
+"""The article body: Sina's ads, QR blocks and promotions out, a safe HTML block in
+(SPEC sections 3 and 3a).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urljoin
+
+import nh3
+from lxml.html import HtmlElement, tostring
+
+from sinacrawl import selectors
+
+__all__ = ["CleanBody", "clean_body", "https_url"]
+
+#: The allowlist handed to nh3 (Ammonia): article markup only, nothing executable.
+ALLOWED_TAGS: Final = frozenset(
+    {
+        "p", "div", "span", "br", "hr", "strong", "b", "em", "i", "u", "s", "sub", "sup",
+        "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code", "ul", "ol", "li",
+        "table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th", "a", "img",
+        "figure", "figcaption", "center",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES: Final = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height", "referrerpolicy"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+ALLOWED_CLASSES: Final = {"p": {"article-editor", "show_author"}}
+URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
+
+_WHITE = re.compile(r"\s+")
+_EDITOR = re.compile(r"责任编辑[:：]\S*")
+_PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
+_LINE_BREAK = re.compile(r"[ \t\r\n\f\v]*\n[ \t\r\n\f\v]*")
+_BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t\r\f\v]*\n)")
+_ESCAPES: Final = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;"})
+#: Promotional blocks are short; a long block is the author's text whatever it starts with.
+_PROMO_MAX_CHARS = 160
+
+
+@dataclass(frozen=True, slots=True)
+class CleanBody:
+    """A cleaned body: ``html`` ready for the post, ``images`` its ``img`` URLs in order."""
+
+    html: str
+    images: tuple[str, ...]
+
+
+def https_url(url: str, base_url: str) -> str | None:
+    """``url`` made absolute against ``base_url`` and moved to ``https:``; ``None`` unless the
+    result is http(s).
+
+    >>> https_url("//n.sinaimg.cn/a.jpg", "http://finance.sina.com.cn/x.shtml")
+    'https://n.sinaimg.cn/a.jpg'
+    """
+    absolute = urljoin(base_url, url.strip())
+    if absolute.startswith("http://"):
+        return "https://" + absolute[len("http://") :]
+    return absolute if absolute.startswith("https://") else None
+
+
+def _drop(node: HtmlElement) -> None:
+    """Remove ``node`` and its content, keeping the text that follows it."""
+    if node.getparent() is not None:
+        node.drop_tree()
+
+
+def _remove_clutter(container: HtmlElement) -> None:
+    for node in selectors.REMOVE(container):
+        _drop(node)
+    for node in selectors.PROMO_BLOCKS(container):
+        text = _WHITE.sub("", node.text_content())
+        if len(text) <= _PROMO_MAX_CHARS and selectors.PROMO_TEXT.match(text):
+            _drop(node)
+
+
+def _fix_images(container: HtmlElement, base_url: str) -> tuple[str, ...]:
+    images = []
+    for img in selectors.IMAGES(container):
+        lazy = next((img.get(a) for a in selectors.LAZY_SRC if (img.get(a) or "").strip()), None)
+        src = https_url(lazy or img.get("src") or "", base_url)
+        if src is None:
+            _drop(img)
+            continue
+        img.set("src", src)
+        images.append(src)
+    return tuple(images)
+
+
+def _fix_links(container: HtmlElement, base_url: str) -> None:
+    for link in selectors.LINKS(container):
+        link.set("href", urljoin(base_url, (link.get("href") or "").strip()))
+
+
+def _serialise(container: HtmlElement) -> str:
+    parts = [container.text or ""]
+    parts.extend(tostring(child, encoding="unicode", with_tail=True) for child in container)
+    return "".join(parts)
+
+
+def layout(html: str) -> str:
+    """Lay the body out as one Markdown HTML block (SPEC section 3a): no blank line, no line
+    starting with white space; inside ``<pre>`` only blank lines change (their line break becomes
+    ``&#10;``), so preformatted text renders the same. Braces and backticks become entities so
+    that Hexo's Nunjucks and code-fence filters never see ``{{``, ``{%``, ``{#`` or a fence.
+
+    >>> layout("<p>a</p>\\n\\n   <p>{{ b }}</p>\\n")
+    '<p>a</p>\\n<p>&#123;&#123; b &#125;&#125;</p>'
+    """
+    pieces = _PRE.split(html)
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            pieces[index] = _BLANK_LINE_AHEAD.sub("&#10;", piece)
+        else:
+            pieces[index] = _LINE_BREAK.sub("\n", piece)
+    return "".join(pieces).strip(" \t\r\n\f\v").translate(_ESCAPES)
+
+
+def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:
+    """Clean the article ``container`` in place and return the body, or ``None`` when nothing
+    of the article is left (no text besides the editor line, and no image).
+
+    Removes SPEC section 3's list (QR and app blocks, ads, scripts, quote spans, chart and video
+    widgets, related-news boxes, promotional paragraphs, comments), gives every image an
+    absolute ``https:`` ``src`` with ``referrerpolicy="no-referrer"`` (dropping images with no
+    http(s) source), makes links absolute, then passes the markup through nh3's allowlist.
+    """
+    _remove_clutter(container)
+    images = _fix_images(container, base_url)
+    _fix_links(container, base_url)
+    text = _EDITOR.sub("", _WHITE.sub("", container.text_content()))
+    if not text and not images:
+        return None
+    safe = nh3.clean(
+        _serialise(container),
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        allowed_classes={tag: set(names) for tag, names in ALLOWED_CLASSES.items()},
+        url_schemes=set(URL_SCHEMES),
+        set_tag_attribute_values={"img": {"referrerpolicy": "no-referrer"}},
+    )
+    return CleanBody(layout(safe), images)

@@ -1,0 +1,106 @@
+"""Where things live on a Sina article page: every selector the extraction uses, as data.
+
+Each entry was confirmed on a saved page of ``../shared/corpus/pages`` (named beside it).
+XPath 1.0 over an ``lxml.html`` tree; CSS-like class tests use the
+``contains(concat(' ', normalize-space(@class), ' '), ' x ')`` idiom.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from lxml.etree import XPath
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# --- head and metadata ------------------------------------------------------------------------
+#: Headline, in order of preference (SPEC section 2). ``h1.main-title``: 2018+ template
+#: (gne-finance-roll-2018-12-28); ``h1#artibodyTitle``: 2016 template (recon16-*).
+TITLE: Final = (
+    XPath(f"//h1[{_has_class('main-title')}]"),
+    XPath("//h1[@id='artibodyTitle']"),
+)
+OG_TITLE: Final = XPath("//meta[@property='og:title']/@content")
+OG_IMAGE: Final = XPath("//meta[@property='og:image']/@content")
+PUBLISHED_TIME: Final = XPath("//meta[@property='article:published_time']/@content")
+#: Visible date text: ``.date`` (2018+ template), ``.time-source`` (2016 template,
+#: magichtml-finance-forexroll-2016-05-25), ``#pub_date`` (older pages).
+DATE_TEXT: Final = XPath(
+    f"(//*[{_has_class('date')}] | //*[{_has_class('time-source')}] | //*[@id='pub_date'])"
+)
+
+#: Sina's generic share images (not an article image): SPEC section 2.
+PLACEHOLDER_IMAGE: Final = re.compile(r"^(?:https?:)?//n\.sinaimg\.cn/default/")
+
+# --- the article container (SPEC section 3) ---------------------------------------------------
+#: First match wins. ``#artibody``: finance template (recon-*); ``#article``: news template
+#: (gne-news-2019-09-07) and the 2005 house template (cwced-bj-house-2005-03-31);
+#: ``section.art_content``: the sina.cn mobile template (magichtml-finance-sina-cn-mobile-2005).
+CONTAINER: Final = (
+    XPath("//*[@id='artibody']"),
+    XPath("//*[@id='article']"),
+    XPath(f"//section[{_has_class('art_content')}]"),
+)
+
+# --- what the body loses (SPEC section 3) -----------------------------------------------------
+#: Removed with everything inside them.
+REMOVE: Final = XPath(
+    " | ".join(
+        [
+            ".//script",
+            ".//style",
+            ".//noscript",
+            ".//iframe",
+            ".//ins",
+            ".//object",
+            ".//embed",
+            ".//form",
+            ".//video",
+            ".//audio",
+            # QR block and app promotion (recon-*: div.appendQr_wrap; kaihu/finance_app widgets)
+            f".//*[{_has_class('appendQr_wrap')}]",
+            ".//*[contains(@class, 'kaihu') or contains(@id, 'kaihu')]",
+            ".//*[starts-with(@class, 'finance_app_') or contains(@class, ' finance_app_')]",
+            # live quote spans (gne-finance-usstock-2019-09-09: span#quote_JPM)
+            ".//span[starts-with(@id, 'quote_')]",
+            # market chart widget (recon16-*, magichtml-finance-forexroll-2016: div.ct_hqimg)
+            f".//*[{_has_class('ct_hqimg')}]",
+            # ad slots (magichtml-news-2024-05-16: div#ad_44086 around ins.sinaads)
+            ".//*[starts-with(@id, 'ad_')]",
+            f".//*[{_has_class('otherContent_01')}]",
+            # "related news" box (recon-2021-05-01: blockquote.fin_reference)
+            f".//*[{_has_class('fin_reference')}]",
+            f".//*[{_has_class('article-notice')}]",
+            # stock-forum promotion (recon16-*: div[data-sudaclick=suda_1028_guba])
+            ".//*[@data-sudaclick='suda_1028_guba']",
+            # video players (a poster image there is not an article image)
+            ".//*[contains(@class, 'video') or contains(@id, 'video')]",
+            ".//*[contains(@class, 'miaopai')]",
+            ".//comment()",
+        ]
+    )
+)
+
+#: Block elements whose whole text is checked against :data:`PROMO_TEXT`.
+PROMO_BLOCKS: Final = XPath(".//p | .//blockquote | .//div")
+#: Promotional paragraphs Sina inserts (matched on the block's text, white space removed).
+#: recon16-*: "进入【新浪财经股吧】讨论"; recon-2021-07-11-lmpacgj7066994: "炒股就看金麒麟分析师研报…";
+#: recon-*: "海量资讯、精准解读，尽在新浪财经APP".
+PROMO_TEXT: Final = re.compile(
+    r"^(?:进入【新浪财经股吧】讨论"
+    r"|炒股就看.{0,40}金麒麟.*"
+    r"|.{0,40}尽在新浪财经APP"
+    r"|.{0,30}(?:下载|打开)新浪财经(?:APP|客户端).{0,40}"
+    r"|.{0,40}【点击投票】.{0,40}"
+    r"|新浪财经(?:免费)?(?:产品)?(?:体验官|试用).{0,60})$",
+    re.IGNORECASE,
+)
+
+#: Lazy-image attributes that win over a placeholder ``src`` (SPEC section 3).
+LAZY_SRC: Final = ("data-src", "data-original")
+IMAGES: Final = XPath(".//img")
+LINKS: Final = XPath(".//a[@href]")
