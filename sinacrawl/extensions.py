@@ -1,0 +1,57 @@
+"""Extension: the one-line summary a crawl ends with (SPEC section 6)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+__all__ = ["CrawlSummary"]
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlSummary:
+    """Log posts written, unchanged, replaced, dropped by reason and requests failed when the
+    spider closes; an ERROR when the crawl produced no post at all while something failed
+    (every request failed, the feed failed, robots.txt forbade it), so that such a run never
+    looks like a quiet success.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        extension = cls(crawler.stats)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.stats.get_stats()
+        posts = {k: int(stats.get(f"sinacrawl/post/{k}", 0)) for k in ("written", "unchanged", "replaced")}
+        dropped = {
+            key.rsplit("/", 1)[1]: int(value)
+            for key, value in sorted(stats.items())
+            if key.startswith("sinacrawl/dropped/")
+        }
+        failed = int(stats.get("sinacrawl/request_failed", 0))
+        feed_failed = int(stats.get("sinacrawl/feed/failed", 0))
+        forbidden = int(stats.get("robotstxt/forbidden", 0))
+        reasons = ", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"
+        logger.info(
+            "summary: written=%d unchanged=%d replaced=%d dropped=%d (%s) requests_failed=%d "
+            "feed_pages_failed=%d finish_reason=%s",
+            posts["written"], posts["unchanged"], posts["replaced"], sum(dropped.values()),
+            reasons, failed, feed_failed, reason,
+        )  # fmt: skip
+        if sum(posts.values()) == 0 and (failed or feed_failed or forbidden or dropped):
+            logger.error(
+                "no post was produced: %d requests failed, %d feed pages failed, %d forbidden "
+                "by robots.txt, %d items dropped",
+                failed, feed_failed, forbidden, sum(dropped.values()),
+            )  # fmt: skip

@@ -1,0 +1,40 @@
+"""The item that travels from the spider through the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["ArticleItem"]
+
+
+@dataclass
+class ArticleItem:
+    """One Sina article on its way to a Hexo post.
+
+    The spider fills the page fields; :class:`~sinacrawl.pipelines.FieldsPipeline` the front
+    matter (SPEC section 2); :class:`~sinacrawl.pipelines.BodyPipeline` ``body``, ``headimg``
+    and ``thumbnail`` (section 3); :class:`~sinacrawl.pipelines.PostWriterPipeline` writes it
+    (sections 1 and 4). ``tree`` is the page parsed once and shared by the pipelines; it is
+    never exported.
+    """
+
+    # from the spider
+    url: str
+    docid: str
+    page: bytes = field(repr=False)
+    content_type: str | None = None
+    feed_title: str | None = None
+    feed_published: datetime | None = None
+    # front matter
+    title: str | None = None
+    categories: tuple[str, ...] = ()
+    author: str | None = None
+    date: str | None = None
+    headimg: str | None = None
+    thumbnail: str | None = None
+    body: str | None = field(default=None, repr=False)
+    # pipeline-internal
+    og_image: str | None = None
+    tree: Any = field(default=None, repr=False, compare=False)

@@ -1,0 +1,158 @@
+"""Item pipelines: front-matter fields, body, post file (SPEC sections 1 to 4).
+
+Each pipeline is a thin adapter over the pure functions of :mod:`sinacrawl.extract`,
+:mod:`sinacrawl.clean`, :mod:`sinacrawl.post` and :mod:`sinacrawl.storage`. An item that cannot
+become a right post is dropped with :class:`DropItem` naming the reason and the URL, and counted
+as ``sinacrawl/dropped/<reason>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import NoReturn, Self
+
+import lxml.etree
+import lxml.html
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from sinacrawl.charset import decode_page
+from sinacrawl.clean import clean_body, https_url
+from sinacrawl.dates import format_rfc1123
+from sinacrawl.docid import post_filename
+from sinacrawl.extract import article_container, og_image, page_title, published
+from sinacrawl.items import ArticleItem
+from sinacrawl.post import PostFields, clean_value, render_post
+from sinacrawl.storage import WriteOutcome, check_writable, write_atomic
+
+__all__ = ["BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
+
+logger = logging.getLogger(__name__)
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def _drop(stats: StatsCollector, item: ArticleItem, reason: str, detail: str) -> NoReturn:
+    stats.inc_value(f"sinacrawl/dropped/{reason}")
+    raise DropItem(f"{reason}: {detail}: {item.url}")
+
+
+class FieldsPipeline:
+    """Decode and parse the page once, then fill ``title``, ``date``, ``author`` and the
+    ``og:image`` candidate (SPEC section 2).
+
+    Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``unparsable``,
+    ``no_title``, ``no_date``, ``undecodable`` (a title with replacement characters).
+    Stat ``sinacrawl/decode/replaced`` counts pages no declared charset decodes cleanly.
+    """
+
+    def __init__(self, stats: StatsCollector, author: str) -> None:
+        self.stats = stats
+        self.author = author
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats, crawler.settings.get("SINACRAWL_AUTHOR", "新浪财经"))
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        decoded = decode_page(item.page, item.content_type)
+        if decoded.replaced:
+            self.stats.inc_value("sinacrawl/decode/replaced")
+            logger.warning("no declared charset decodes %s cleanly; used %s", item.url, decoded.encoding)
+        try:
+            tree = lxml.html.document_fromstring(decoded.text)
+        except (lxml.etree.ParserError, ValueError) as exc:
+            _drop(self.stats, item, "unparsable", str(exc))
+        item.page = b""
+        title = page_title(tree) or clean_value(item.feed_title or "")
+        if not title:
+            _drop(self.stats, item, "no_title", "no headline, og:title or feed title")
+        if REPLACEMENT_CHARACTER in title:
+            _drop(self.stats, item, "undecodable", f"title {title!r} did not decode")
+        moment = published(tree) or item.feed_published
+        if moment is None:
+            _drop(self.stats, item, "no_date", "no published_time, date text or feed time")
+        item.title = title
+        item.date = format_rfc1123(moment)
+        item.author = self.author
+        item.og_image = og_image(tree)
+        item.tree = tree
+        return item
+
+
+class BodyPipeline:
+    """Clean the article body and choose ``headimg``/``thumbnail`` (SPEC sections 2, 3, 3a).
+
+    Setting ``SINACRAWL_DEFAULT_HEADIMG`` (str URL, default empty). Drops: ``no_container``
+    (a video, slide-show or other non-article page), ``empty_body``, ``undecodable``.
+    """
+
+    def __init__(self, stats: StatsCollector, default_headimg: str) -> None:
+        self.stats = stats
+        self.default_headimg = default_headimg
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats, crawler.settings.get("SINACRAWL_DEFAULT_HEADIMG", ""))
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        container = article_container(item.tree)
+        item.tree = None
+        if container is None:
+            _drop(self.stats, item, "no_container", "no article container (not an article page)")
+        body = clean_body(container, item.url)
+        if body is None:
+            _drop(self.stats, item, "empty_body", "nothing left after cleaning")
+        if REPLACEMENT_CHARACTER in body.html:
+            _drop(self.stats, item, "undecodable", "body did not decode")
+        og = https_url(item.og_image, item.url) if item.og_image else None
+        item.headimg = item.thumbnail = next(iter(body.images), None) or og or self.default_headimg
+        item.body = body.html
+        return item
+
+
+class PostWriterPipeline:
+    """Write each item as ``POSTS_DIR/<docid>.md`` (SPEC sections 1 and 4), atomically; an
+    unchanged post is not rewritten.
+
+    Setting ``POSTS_DIR`` (path, default ``output``). Stats ``sinacrawl/post/written``,
+    ``…/replaced``, ``…/unchanged``. An output folder that cannot be created or written stops
+    the crawl when the spider opens, before any request is made (:class:`OSError` naming it).
+    """
+
+    def __init__(self, stats: StatsCollector, posts_dir: Path) -> None:
+        self.stats = stats
+        self.posts_dir = posts_dir
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats, Path(crawler.settings.get("POSTS_DIR", "output")))
+
+    def open_spider(self) -> None:
+        try:
+            check_writable(self.posts_dir)
+        except OSError as exc:
+            logger.error("POSTS_DIR %s is not writable: %s", self.posts_dir.resolve(), exc)
+            raise
+        logger.info("writing posts into %s", self.posts_dir.resolve())
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        assert item.title and item.date and item.body is not None
+        fields = PostFields(
+            title=item.title,
+            categories=item.categories,
+            headimg=item.headimg or "",
+            author=item.author or "",
+            date=item.date,
+            thumbnail=item.thumbnail or "",
+        )
+        target = self.posts_dir / post_filename(item.docid, item.url)
+        outcome = write_atomic(target, render_post(fields, item.body).encode("utf-8"))
+        self.stats.inc_value(f"sinacrawl/post/{outcome}")
+        if outcome is not WriteOutcome.UNCHANGED:
+            logger.info("post %s: %s (%s)", outcome, target.name, item.url)
+        return item

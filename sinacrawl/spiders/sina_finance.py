@@ -1,0 +1,183 @@
+"""Spider ``sina_finance``: Sina's roll feed (or given article URLs) → one item per article."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from typing import Any, Self
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from sinacrawl.dates import beijing_day
+from sinacrawl.docid import document_id
+from sinacrawl.feed import FeedEntry, FeedError, feed_url, parse_feed
+from sinacrawl.items import ArticleItem
+
+__all__ = ["SinaFinanceSpider"]
+
+logger = logging.getLogger(__name__)
+
+#: Without this Referer the roll feed answers 403 (SPEC section 5).
+FEED_REFERER = "https://finance.sina.com.cn/"
+
+
+class SinaFinanceSpider(Spider):
+    """Crawl one channel of Sina Finance's roll feed, or the article URLs given.
+
+    Spider arguments (strings, as scrapyd passes them; unknown ones are accepted):
+
+    - ``channel``: a key of the ``SINACRAWL_CHANNELS`` setting (default ``china``, lid 1686);
+    - ``pages``: feed pages to read, default ``1``; an empty page ends the feed early;
+    - ``since``: ``YYYY-MM-DD``, a Beijing-time day; older feed entries are skipped;
+    - ``urls``: comma-separated article URLs; the feed is not read then.
+
+    Raises :class:`ValueError` for a malformed argument or an unknown channel.
+    Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
+    ``sinacrawl/duplicate``, ``sinacrawl/request_failed`` (+ ``…/<exception>``),
+    ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
+    """
+
+    name = "sina_finance"
+    allowed_domains = ["sina.com.cn", "sina.cn"]
+
+    def __init__(
+        self,
+        channel: str = "china",
+        pages: str | int = 1,
+        since: str | None = None,
+        urls: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+        try:
+            self.pages = int(pages)
+        except ValueError:
+            raise ValueError(f"pages must be a whole number, got {pages!r}") from None
+        if self.pages < 1:
+            raise ValueError(f"pages must be at least 1, got {self.pages}")
+        try:
+            self.since: date | None = date.fromisoformat(since) if since else None
+        except ValueError:
+            raise ValueError(f"since must be YYYY-MM-DD, got {since!r}") from None
+        self.article_urls = [u.strip() for u in (urls or "").split(",") if u.strip()]
+        self.lid = 0
+        self.categories: tuple[str, ...] = ()
+        self.requested: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        channels = crawler.settings.getdict("SINACRAWL_CHANNELS")
+        if spider.channel not in channels:
+            raise ValueError(
+                f"unknown channel {spider.channel!r}; SINACRAWL_CHANNELS has {sorted(channels)}"
+            )
+        spider.lid = int(channels[spider.channel]["lid"])
+        spider.categories = tuple(channels[spider.channel]["categories"])
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        if self.article_urls:
+            for url in self.article_urls:
+                request = self.article_request(url, None)
+                if request:
+                    yield request
+        else:
+            yield self.feed_request(1)
+
+    def feed_request(self, page: int) -> Request:
+        """Feed page ``page``: always fetched fresh, with Sina's Referer."""
+        return Request(
+            feed_url(self.lid, page),
+            headers={"Referer": FEED_REFERER},
+            dont_filter=True,
+            callback=self.parse_feed,
+            errback=self.feed_failed,
+            cb_kwargs={"page": page},
+            priority=10,
+        )
+
+    def article_request(self, url: str, entry: FeedEntry | None) -> Request | None:
+        """The request for one article, or ``None`` for a document id already requested."""
+        docid = document_id(url)
+        if docid in self.requested:
+            self.crawler.stats.inc_value("sinacrawl/duplicate")
+            logger.info("duplicate article %s (document id %s) skipped", url, docid)
+            return None
+        self.requested.add(docid)
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            cb_kwargs={"entry": entry},
+        )
+
+    def parse_feed(self, response: Response, page: int) -> Iterator[Request]:
+        stats = self.crawler.stats
+        try:
+            entries = parse_feed(response.text)
+        except (FeedError, AttributeError) as exc:
+            stats.inc_value("sinacrawl/feed/failed")
+            logger.warning("feed page %d failed: %s: %s", page, exc, response.url)
+            entries = None
+        if entries == []:
+            logger.info("feed ended at page %d (empty): %s", page, response.url)
+            return
+        if entries:
+            stats.inc_value("sinacrawl/feed/pages")
+            stats.inc_value("sinacrawl/feed/entries", len(entries))
+            for entry in entries:
+                if self.since and entry.published and beijing_day(entry.published) < self.since:
+                    stats.inc_value("sinacrawl/feed/too_old")
+                    continue
+                request = self.article_request(entry.url, entry)
+                if request:
+                    yield request
+        if page < self.pages:
+            yield self.feed_request(page + 1)
+
+    def feed_failed(self, failure: Failure) -> Iterator[Request]:
+        page: int = failure.request.cb_kwargs["page"]  # type: ignore[attr-defined]
+        self.crawler.stats.inc_value("sinacrawl/feed/failed")
+        logger.warning(
+            "feed page %d failed: %s: %s", page, failure.getErrorMessage(), failure.request.url  # type: ignore[attr-defined]
+        )
+        if page < self.pages:
+            yield self.feed_request(page + 1)
+
+    def parse_article(self, response: Response, entry: FeedEntry | None) -> Iterator[ArticleItem]:
+        original = response.meta.get("redirect_urls", [response.url])[0]
+        docid = document_id(original)
+        stats = self.crawler.stats
+        if document_id(response.url) != docid:
+            stats.inc_value("sinacrawl/dropped/redirected")
+            logger.warning("article gone: %s redirected to %s", original, response.url)
+            return
+        if not isinstance(response, TextResponse):
+            stats.inc_value("sinacrawl/dropped/not_html")
+            logger.warning("not an HTML page: %s", original)
+            return
+        content_type = response.headers.get("Content-Type")
+        yield ArticleItem(
+            url=original,
+            docid=docid,
+            page=response.body,
+            content_type=content_type.decode("latin-1") if content_type else None,
+            feed_title=entry.title if entry else None,
+            feed_published=entry.published if entry else None,
+            categories=self.categories,
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("sinacrawl/request_failed")
+        stats.inc_value(f"sinacrawl/request_failed/{failure.type.__name__}")  # type: ignore[union-attr]
+        logger.warning(
+            "article failed: %s: %s", failure.getErrorMessage(), failure.request.url  # type: ignore[attr-defined]
+        )

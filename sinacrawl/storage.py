@@ -1,0 +1,61 @@
+"""Writing post files atomically (SPEC section 4)."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+
+__all__ = ["WriteOutcome", "check_writable", "write_atomic"]
+
+
+class WriteOutcome(StrEnum):
+    """What :func:`write_atomic` did: a new file, a changed file, or nothing."""
+
+    WRITTEN = "written"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+
+
+def _temp_path(target: Path) -> Path:
+    # Leading "." so Hexo never reads it; the pid keeps two concurrent crawls apart.
+    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def write_atomic(target: Path, data: bytes) -> WriteOutcome:
+    """Make ``target`` hold exactly ``data``: unchanged bytes are not rewritten (the mtime
+    stays), otherwise a temporary file in the same folder is written, flushed to disk and
+    renamed over ``target``, so a killed process leaves the old file or the new one, never
+    part of one. Raises :class:`OSError` when the folder is not writable (the temporary file
+    is removed).
+    """
+    try:
+        if target.read_bytes() == data:
+            return WriteOutcome.UNCHANGED
+        existed = True
+    except FileNotFoundError:
+        existed = False
+    temp = _temp_path(target)
+    try:
+        with temp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return WriteOutcome.REPLACED if existed else WriteOutcome.WRITTEN
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it.
+
+    Raises :class:`OSError` (with the folder in its message) when it cannot.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = _temp_path(folder / "write-check")
+    try:
+        probe.write_bytes(b"")
+    finally:
+        probe.unlink(missing_ok=True)
