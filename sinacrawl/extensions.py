@@ -33,7 +33,10 @@ class CrawlSummary:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.stats.get_stats()
-        posts = {k: int(stats.get(f"sinacrawl/post/{k}", 0)) for k in ("written", "unchanged", "replaced")}
+        posts = {
+            k: int(stats.get(f"sinacrawl/post/{k}", 0))
+            for k in ("written", "unchanged", "replaced")
+        }
         dropped = {
             key.rsplit("/", 1)[1]: int(value)
             for key, value in sorted(stats.items())

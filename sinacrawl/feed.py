@@ -70,7 +70,5 @@ def parse_feed(text: str) -> list[FeedEntry]:
         url = str(raw.get("url") or "").strip()
         if not url.startswith(("http://", "https://")):
             continue
-        entries.append(
-            FeedEntry(url, str(raw.get("title") or ""), parse_unix(raw.get("ctime")))
-        )
+        entries.append(FeedEntry(url, str(raw.get("title") or ""), parse_unix(raw.get("ctime"))))
     return entries

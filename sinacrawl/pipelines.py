@@ -60,7 +60,9 @@ class FieldsPipeline:
         decoded = decode_page(item.page, item.content_type)
         if decoded.replaced:
             self.stats.inc_value("sinacrawl/decode/replaced")
-            logger.warning("no declared charset decodes %s cleanly; used %s", item.url, decoded.encoding)
+            logger.warning(
+                "no declared charset decodes %s cleanly; used %s", item.url, decoded.encoding
+            )
         try:
             tree = lxml.html.document_fromstring(decoded.text)
         except (lxml.etree.ParserError, ValueError) as exc:

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 import yaml
 
-__all__ = ["PostFields", "PostFormatError", "clean_value", "parse_post", "quote", "render_post", "scalar"]
+__all__ = [
+    "PostFields",
+    "PostFormatError",
+    "clean_value",
+    "parse_post",
+    "quote",
+    "render_post",
+    "scalar",
+]
 
 _OPEN = "\n---\n"
 _BODY_OPEN = "---\n\n<div>   \n"

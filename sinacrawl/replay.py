@@ -35,7 +35,7 @@ class ManifestEntry:
 def _entry(folder: Path, row: list[str], line: int) -> tuple[str, ManifestEntry]:
     if len(row) < 2:
         raise ReplayError(f"{folder / MANIFEST}:{line}: expected 5 tab-separated columns")
-    url, file, status, content_type, location = (row + ["", "", ""])[:5]
+    url, file, status, content_type, location = [*row, "", "", ""][:5]
     status = status.strip() or "200"
     if status != TIMEOUT and not status.isdigit():
         raise ReplayError(f"{folder / MANIFEST}:{line}: bad status {status!r}")
@@ -93,5 +93,8 @@ def append_entry(
     with manifest.open("a", encoding="utf-8", newline="") as handle:
         if is_new:
             handle.write("\t".join(HEADER) + "\n")
-        clean = [v.replace("\t", " ").replace("\n", " ") for v in (url, file, status, content_type, location)]
+        clean = [
+            v.replace("\t", " ").replace("\n", " ")
+            for v in (url, file, status, content_type, location)
+        ]
         handle.write("\t".join(clean) + "\n")

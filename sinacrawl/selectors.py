@@ -88,7 +88,8 @@ REMOVE: Final = XPath(
 #: Block elements whose whole text is checked against :data:`PROMO_TEXT`.
 PROMO_BLOCKS: Final = XPath(".//p | .//blockquote | .//div")
 #: Promotional paragraphs Sina inserts (matched on the block's text, white space removed).
-#: recon16-*: "进入【新浪财经股吧】讨论"; recon-2021-07-11-lmpacgj7066994: "炒股就看金麒麟分析师研报…";
+#: recon16-*: "进入【新浪财经股吧】讨论";
+#: recon-2021-07-11-lmpacgj7066994: "炒股就看金麒麟分析师研报…";
 #: recon-*: "海量资讯、精准解读，尽在新浪财经APP".
 PROMO_TEXT: Final = re.compile(
     r"^(?:进入【新浪财经股吧】讨论"

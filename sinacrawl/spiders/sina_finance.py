@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -42,7 +42,7 @@ class SinaFinanceSpider(Spider):
     """
 
     name = "sina_finance"
-    allowed_domains = ["sina.com.cn", "sina.cn"]
+    allowed_domains: ClassVar[list[str]] = ["sina.com.cn", "sina.cn"]
 
     def __init__(
         self,
@@ -146,7 +146,10 @@ class SinaFinanceSpider(Spider):
         page: int = failure.request.cb_kwargs["page"]  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("sinacrawl/feed/failed")
         logger.warning(
-            "feed page %d failed: %s: %s", page, failure.getErrorMessage(), failure.request.url  # type: ignore[attr-defined]
+            "feed page %d failed: %s: %s",
+            page,
+            failure.getErrorMessage(),
+            failure.request.url,  # type: ignore[attr-defined]
         )
         if page < self.pages:
             yield self.feed_request(page + 1)
@@ -179,5 +182,7 @@ class SinaFinanceSpider(Spider):
         stats.inc_value("sinacrawl/request_failed")
         stats.inc_value(f"sinacrawl/request_failed/{failure.type.__name__}")  # type: ignore[union-attr]
         logger.warning(
-            "article failed: %s: %s", failure.getErrorMessage(), failure.request.url  # type: ignore[attr-defined]
+            "article failed: %s: %s",
+            failure.getErrorMessage(),
+            failure.request.url,  # type: ignore[attr-defined]
         )

@@ -1,0 +1,88 @@
+"""Every line of ../shared/corpus/expected.jsonl, checked against a replay crawl's posts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sinacrawl.post import parse_post
+from tests.conftest import CORPUS, body_text
+
+DEFAULT_CATEGORIES = ("金融", "新浪财经", "新浪财经－国內")
+
+
+def _expected() -> list[dict[str, Any]]:
+    path = CORPUS / "expected.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+EXPECTED = _expected()
+
+
+@pytest.mark.parametrize(
+    "case", EXPECTED or [None], ids=[c["docid"] for c in EXPECTED] or ["absent"]
+)
+def test_expected_post(case: dict[str, Any] | None, corpus_posts: Path) -> None:
+    assert case is not None
+    path = corpus_posts / f"{case['docid']}.md"
+    if case["post"] is False:
+        assert not path.exists()
+        return
+    if case["post"] is None:
+        return  # the product's call; other tests check whatever it wrote is well-formed
+    text = path.read_bytes().decode("utf-8")
+    fields, body = parse_post(text)
+    assert fields.title == case["title"]
+    assert fields.date == case["date"]
+    assert fields.headimg == fields.thumbnail == case["headimg"]
+    assert fields.author == "新浪财经"
+    assert fields.categories == DEFAULT_CATEGORIES
+    assert fields.comments is False
+    text_only = body_text(body)
+    for kept in case["must_contain"]:
+        assert re.sub(r"\s+", "", kept) in text_only
+    for gone in case["must_not_contain"]:
+        assert re.sub(r"\s+", "", gone) not in text_only
+    if case["n_img"] is not None:
+        assert body.count("<img") == case["n_img"]
+
+
+def test_one_post_per_expected_article(corpus_posts: Path) -> None:
+    wanted = {c["docid"] for c in EXPECTED if c["post"]}
+    unwanted = {c["docid"] for c in EXPECTED if c["post"] is False}
+    written = {p.stem for p in corpus_posts.glob("*.md")}
+    assert wanted <= written
+    assert not (unwanted & written)
+    assert written <= {c["docid"] for c in EXPECTED}
+    assert not [p.name for p in corpus_posts.iterdir() if not p.name.endswith(".md")]
+
+
+FORBIDDEN = [
+    r"<script", r"<style", r"<!--", r"<iframe", r"<ins\b", r"<svg", r"<base", r"<meta", r"<object",
+    r"<embed", r"<form", r"\son\w+\s*=", r"javascript:", r"vbscript:", r"data:", r"srcset",
+    r"formaction", r"appendQr", r"kaihu", r"quote_", r"sinaads", r"[{}`]",
+]  # fmt: skip
+
+
+def test_every_post_is_clean_and_laid_out(corpus_posts: Path) -> None:
+    posts = sorted(corpus_posts.glob("*.md"))
+    assert posts
+    for path in posts:
+        raw = path.read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
+        fields, body = parse_post(raw.decode("utf-8"))
+        for pattern in FORBIDDEN:
+            assert not re.search(pattern, body, re.IGNORECASE), (path.name, pattern)
+        for img in re.findall(r"<img[^>]*>", body):
+            assert re.search(r'src="https://[^"]+"', img), (path.name, img)
+            assert 'referrerpolicy="no-referrer"' in img, (path.name, img)
+        lines = body.split("\n")
+        assert all(line.strip() for line in lines), path.name
+        assert not [line for line in lines if line[:1] in (" ", "\t")], path.name
+        assert fields.headimg == "" or fields.headimg.startswith("https://")
