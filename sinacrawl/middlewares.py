@@ -9,7 +9,7 @@ from typing import Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.statscollectors import StatsCollector
@@ -34,8 +34,10 @@ class ReplayMiddleware:
     ``timeout`` line raises Twisted's ``TimeoutError``. Stats: ``replay/hit``, ``replay/miss``,
     ``replay/timeout``, ``replay/recorded``. Shaped after Scrapy's ``HttpCacheMiddleware``.
 
-    Raises :class:`ReplayError` at start when ``REPLAY_DIR`` is set but unusable, so that a
-    replay can never turn into a live crawl.
+    A ``REPLAY_DIR`` that is set but unusable (missing, no manifest, a bad line) never turns
+    into a live crawl: one ERROR line names it and :class:`CloseSpider` from ``spider_opened``
+    closes the spider with ``finish_reason`` ``replay_unusable`` before any request is sent
+    (Scrapy ≥ 2.18 honours that). Under scrapyd that line and that reason are in the job log.
     """
 
     def __init__(self, folder: Path, record: bool, stats: StatsCollector) -> None:
@@ -44,12 +46,16 @@ class ReplayMiddleware:
         self.stats = stats
         self.answers: dict[str, list[ManifestEntry]] = {}
         self.served: defaultdict[str, int] = defaultdict(int)
-        if record:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        else:
-            if not self.folder.is_dir():
+        self.unusable = ""
+        try:
+            if record:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            elif not self.folder.is_dir():
                 raise ReplayError(f"REPLAY_DIR {self.folder} is not a folder")
-            self.answers = load_manifest(self.folder)
+            else:
+                self.answers = load_manifest(self.folder)
+        except (ReplayError, OSError) as exc:
+            self.unusable = str(exc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -62,6 +68,9 @@ class ReplayMiddleware:
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
+        if self.unusable:
+            logger.error("%s: the crawl stops before any request", self.unusable)
+            raise CloseSpider("replay_unusable")
         mode = "recording into" if self.record else "replaying"
         logger.info("%s %s (%d URLs)", mode, self.folder, len(self.answers))
 
