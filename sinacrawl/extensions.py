@@ -15,10 +15,10 @@ logger = logging.getLogger(__name__)
 
 
 class CrawlSummary:
-    """Log posts written, unchanged, replaced, dropped by reason and requests failed when the
-    spider closes; an ERROR when the crawl produced no post at all while something failed
-    (every request failed, the feed failed, robots.txt forbade it), so that such a run never
-    looks like a quiet success.
+    """Log posts written, unchanged, replaced, skipped (already there), dropped by reason and
+    requests failed when the spider closes; an ERROR when the crawl produced or found no post at
+    all while something failed (every request failed, the feed failed, robots.txt forbade it),
+    so that such a run never looks like a quiet success.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -35,7 +35,7 @@ class CrawlSummary:
         stats = self.stats.get_stats()
         posts = {
             k: int(stats.get(f"sinacrawl/post/{k}", 0))
-            for k in ("written", "unchanged", "replaced")
+            for k in ("written", "unchanged", "replaced", "skipped")
         }
         dropped = {
             key.rsplit("/", 1)[1]: int(value)
@@ -47,9 +47,10 @@ class CrawlSummary:
         forbidden = int(stats.get("robotstxt/forbidden", 0))
         reasons = ", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"
         logger.info(
-            "summary: written=%d unchanged=%d replaced=%d dropped=%d (%s) requests_failed=%d "
-            "feed_pages_failed=%d finish_reason=%s",
-            posts["written"], posts["unchanged"], posts["replaced"], sum(dropped.values()),
+            "summary: written=%d unchanged=%d replaced=%d skipped=%d dropped=%d (%s) "
+            "requests_failed=%d feed_pages_failed=%d finish_reason=%s",
+            posts["written"], posts["unchanged"], posts["replaced"], posts["skipped"],
+            sum(dropped.values()),
             reasons, failed, feed_failed, reason,
         )  # fmt: skip
         if sum(posts.values()) == 0 and (failed or feed_failed or forbidden or dropped):

@@ -1,24 +1,27 @@
-"""Downloader middleware: offline replay and record (SPEC section 5, STYLE point 8)."""
+"""Middlewares: offline replay and record (downloader, SPEC section 5, STYLE point 8), and
+skipping articles whose post already exists (spider, SPEC section 4)."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.statscollectors import StatsCollector
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from w3lib.url import canonicalize_url
 
+from sinacrawl.docid import post_filename
 from sinacrawl.replay import TIMEOUT, ManifestEntry, ReplayError, append_entry, load_manifest
 
-__all__ = ["ReplayMiddleware"]
+__all__ = ["KnownPostsMiddleware", "ReplayMiddleware"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +37,10 @@ class ReplayMiddleware:
     ``timeout`` line raises Twisted's ``TimeoutError``. Stats: ``replay/hit``, ``replay/miss``,
     ``replay/timeout``, ``replay/recorded``. Shaped after Scrapy's ``HttpCacheMiddleware``.
 
-    Raises :class:`ReplayError` at start when ``REPLAY_DIR`` is set but unusable, so that a
-    replay can never turn into a live crawl.
+    A ``REPLAY_DIR`` that is set but unusable (missing, no manifest, a bad line) never turns
+    into a live crawl: one ERROR line names it and :class:`CloseSpider` from ``spider_opened``
+    closes the spider with ``finish_reason`` ``replay_unusable`` before any request is sent
+    (Scrapy ≥ 2.18 honours that). Under scrapyd that line and that reason are in the job log.
     """
 
     def __init__(self, folder: Path, record: bool, stats: StatsCollector) -> None:
@@ -44,12 +49,16 @@ class ReplayMiddleware:
         self.stats = stats
         self.answers: dict[str, list[ManifestEntry]] = {}
         self.served: defaultdict[str, int] = defaultdict(int)
-        if record:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        else:
-            if not self.folder.is_dir():
+        self.unusable = ""
+        try:
+            if record:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            elif not self.folder.is_dir():
                 raise ReplayError(f"REPLAY_DIR {self.folder} is not a folder")
-            self.answers = load_manifest(self.folder)
+            else:
+                self.answers = load_manifest(self.folder)
+        except (ReplayError, OSError) as exc:
+            self.unusable = str(exc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -62,6 +71,9 @@ class ReplayMiddleware:
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
+        if self.unusable:
+            logger.error("%s: the crawl stops before any request", self.unusable)
+            raise CloseSpider("replay_unusable")
         mode = "recording into" if self.record else "replaying"
         logger.info("%s %s (%d URLs)", mode, self.folder, len(self.answers))
 
@@ -120,3 +132,56 @@ class ReplayMiddleware:
         if self.record and isinstance(exception, TxTimeoutError):
             append_entry(self.folder, request.url, None, TIMEOUT, "", "")
             self.stats.inc_value("replay/recorded")
+
+
+class KnownPostsMiddleware:
+    """Drop the request for an article whose post already exists, so that a scheduled crawl
+    downloads only articles it has not written yet (the idea of scrapy-deltafetch).
+
+    The record of "already written" is the post itself, ``POSTS_DIR/<docid>.md``: it is keyed by
+    document id and appears only once its atomic rename is done, so a failed write is retried
+    next run (SPEC section 4). Requests without ``meta["docid"]`` (feed pages) pass. The price:
+    an edit Sina makes to an article after its post was written is not seen; setting
+    ``POSTS_REFRESH`` (bool) turns this middleware off (:class:`NotConfigured`), every article is
+    downloaded again and the writer replaces only the posts whose bytes changed.
+
+    Settings: ``POSTS_DIR`` (path, default ``output``), ``POSTS_REFRESH``. Stat
+    ``sinacrawl/post/skipped``; each skip is logged at DEBUG with its URL.
+    """
+
+    def __init__(self, posts_dir: Path, stats: StatsCollector) -> None:
+        self.posts_dir = posts_dir
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if crawler.settings.getbool("POSTS_REFRESH"):
+            raise NotConfigured("POSTS_REFRESH is set: every article is downloaded again")
+        assert crawler.stats is not None
+        return cls(Path(crawler.settings.get("POSTS_DIR", "output")), crawler.stats)
+
+    def wanted(self, output: Any) -> bool:
+        """False for an article request whose post file exists (counted and logged)."""
+        if not isinstance(output, Request) or "docid" not in output.meta:
+            return True
+        target = self.posts_dir / post_filename(output.meta["docid"], output.url)
+        if not target.exists():
+            return True
+        self.stats.inc_value("sinacrawl/post/skipped")
+        logger.debug("post %s exists, not downloaded again: %s", target.name, output.url)
+        return False
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in start:
+            if self.wanted(output):
+                yield output
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        return (output for output in result if self.wanted(output))
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for output in result:
+            if self.wanted(output):
+                yield output

@@ -1,5 +1,5 @@
-"""Scrapy settings for sinacrawl. Every path is a setting (``POSTS_DIR``, ``REPLAY_DIR``);
-the README has a table of them all.
+"""Scrapy settings for sinacrawl. Every path is a setting (``POSTS_DIR``, ``REPLAY_DIR``; the
+only crawl state is the posts in ``POSTS_DIR``); the README has a table of them all.
 """
 
 BOT_NAME = "sinacrawl"
@@ -19,6 +19,10 @@ DOWNLOADER_MIDDLEWARES = {
     # HTTP-error handling see replayed responses exactly as live ones.
     "sinacrawl.middlewares.ReplayMiddleware": 950,
 }
+SPIDER_MIDDLEWARES = {
+    # Skips articles whose post exists (POSTS_REFRESH turns it off).
+    "sinacrawl.middlewares.KnownPostsMiddleware": 550,
+}
 ITEM_PIPELINES = {
     "sinacrawl.pipelines.FieldsPipeline": 100,
     "sinacrawl.pipelines.BodyPipeline": 200,
@@ -30,6 +34,7 @@ EXTENSIONS = {
 
 # sinacrawl's own settings (README: "Settings").
 POSTS_DIR = "output"
+POSTS_REFRESH = False
 REPLAY_DIR = None
 REPLAY_RECORD = False
 SINACRAWL_AUTHOR = "新浪财经"

@@ -104,7 +104,10 @@ class SinaFinanceSpider(Spider):
         )
 
     def article_request(self, url: str, entry: FeedEntry | None) -> Request | None:
-        """The request for one article, or ``None`` for a document id already requested."""
+        """The request for one article (``meta["docid"]``: its document id, which
+        :class:`~sinacrawl.middlewares.KnownPostsMiddleware` reads), or ``None`` for a document id
+        already requested.
+        """
         docid = document_id(url)
         if docid in self.requested:
             self.crawler.stats.inc_value("sinacrawl/duplicate")
@@ -116,6 +119,7 @@ class SinaFinanceSpider(Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"entry": entry},
+            meta={"docid": docid},
         )
 
     def parse_feed(self, response: Response, page: int) -> Iterator[Request]:

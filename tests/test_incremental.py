@@ -1,0 +1,118 @@
+"""A crawl run again (a cron tick) adds only what is new; an unusable REPLAY_DIR fails loudly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from sinacrawl import settings as project_settings
+from sinacrawl.middlewares import KnownPostsMiddleware
+from sinacrawl.spiders.sina_finance import SinaFinanceSpider
+from tests.conftest import REPLAY, run_crawl
+
+ARTICLE = "https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml"
+FIXTURE_POSTS = {"kyamrmz0151960.md", "fxsktkp0000001.md", "kknscsi0000002.md", "kknscsi0000003.md"}
+
+
+def _middleware(posts: Path, **settings: object) -> KnownPostsMiddleware:
+    crawler = get_crawler(SinaFinanceSpider, {"POSTS_DIR": str(posts), **settings})
+    crawler.stats.open_spider()  # type: ignore[union-attr]
+    return build_from_crawler(KnownPostsMiddleware, crawler)
+
+
+def test_known_post_is_not_requested_again(tmp_path: Path) -> None:
+    (tmp_path / "kyamrmz0151960.md").write_bytes(b"post")
+    middleware = _middleware(tmp_path)
+    known = Request(ARTICLE, meta={"docid": "kyamrmz0151960"})
+    new = Request(
+        ARTICLE.replace("kyamrmz0151960", "kyamrmz0000000"), meta={"docid": "kyamrmz0000000"}
+    )
+    feed = Request("https://feed.mix.sina.com.cn/api/roll/get?pageid=155&lid=1686&num=50&page=1")
+    kept = list(middleware.process_spider_output(None, [known, new, feed, {"an": "item"}]))  # type: ignore[arg-type]
+    assert kept == [new, feed, {"an": "item"}]
+    assert middleware.stats.get_value("sinacrawl/post/skipped") == 1
+
+
+def test_refresh_turns_the_skipping_off(tmp_path: Path) -> None:
+    with pytest.raises(NotConfigured):
+        _middleware(tmp_path, POSTS_REFRESH="1")
+
+
+def test_spider_takes_scrapyd_arguments() -> None:
+    """scrapyd adds ``_job`` (and passes every argument as a string)."""
+    crawler = get_crawler(
+        SinaFinanceSpider, {"SINACRAWL_CHANNELS": project_settings.SINACRAWL_CHANNELS}
+    )
+    spider = SinaFinanceSpider.from_crawler(
+        crawler, _job="6487ec79947edab326d6db28a2d86511e8247444", pages="3", since="2021-12-01"
+    )
+    assert (spider.pages, str(spider.since), spider.lid) == (3, "2021-12-01", 1686)
+    assert spider._job == "6487ec79947edab326d6db28a2d86511e8247444"  # type: ignore[attr-defined]
+
+
+def _summary(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if "] INFO: summary: " in line]
+    assert len(lines) == 1, stderr[-3000:]
+    return lines[0].split("INFO: summary: ", 1)[1]
+
+
+def _hits(stderr: str) -> int:
+    match = re.search(r"'replay/hit': (\d+)", stderr)
+    assert match, stderr[-3000:]
+    return int(match.group(1))
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_second_tick_downloads_only_the_feed(tmp_path: Path) -> None:
+    args = ("-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
+    first = run_crawl(*args)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert _summary(first.stderr).startswith("written=4 unchanged=0 replaced=0 skipped=0 ")
+    assert _hits(first.stderr) == 6  # the feed page, four articles, one of them behind a 301
+    before = _snapshot(tmp_path)
+    assert set(before) == FIXTURE_POSTS
+
+    second = run_crawl(*args)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert _summary(second.stderr).startswith("written=0 unchanged=0 replaced=0 skipped=4 ")
+    assert _hits(second.stderr) == 1  # the feed page only
+    assert " ERROR: " not in second.stderr
+    assert _snapshot(tmp_path) == before
+
+
+def test_edited_post_is_kept_until_refresh(tmp_path: Path) -> None:
+    """The trade-off: a known article is not re-read until POSTS_REFRESH, which rewrites only
+    the posts whose bytes differ."""
+    args = ("-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
+    assert run_crawl(*args).returncode == 0
+    post = tmp_path / "kyamrmz0151960.md"
+    right = post.read_bytes()
+    post.write_bytes(b"stale")
+    assert run_crawl(*args).returncode == 0
+    assert post.read_bytes() == b"stale"
+
+    refresh = run_crawl(*args, "-s", "POSTS_REFRESH=1")
+    assert refresh.returncode == 0, refresh.stderr[-3000:]
+    assert _summary(refresh.stderr).startswith("written=0 unchanged=3 replaced=1 skipped=0 ")
+    assert post.read_bytes() == right
+
+
+def test_missing_replay_folder_is_one_error_line(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    result = run_crawl("-s", f"REPLAY_DIR={missing}", "-s", f"POSTS_DIR={tmp_path / 'posts'}")
+    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
+    assert [e.split(" ERROR: ", 1)[1] for e in errors] == [
+        f"REPLAY_DIR {missing} is not a folder: the crawl stops before any request"
+    ]
+    assert "'finish_reason': 'replay_unusable'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "downloader/request_count" not in result.stderr
