@@ -21,11 +21,14 @@ class FeedError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
-    """One article listed by the feed: its URL, title and ``ctime`` (aware UTC, or None)."""
+    """One article listed by the feed: its URL, title, ``ctime`` (``published``) and ``mtime``
+    (``modified``: Sina's last edit), both aware UTC datetimes or ``None`` when absent.
+    """
 
     url: str
     title: str
     published: datetime | None
+    modified: datetime | None = None
 
 
 def feed_url(lid: int, page: int, num: int = 50) -> str:
@@ -70,5 +73,7 @@ def parse_feed(text: str) -> list[FeedEntry]:
         url = str(raw.get("url") or "").strip()
         if not url.startswith(("http://", "https://")):
             continue
-        entries.append(FeedEntry(url, str(raw.get("title") or ""), parse_unix(raw.get("ctime"))))
+        title = str(raw.get("title") or "")
+        published, modified = parse_unix(raw.get("ctime")), parse_unix(raw.get("mtime"))
+        entries.append(FeedEntry(url, title, published, modified))
     return entries

@@ -135,14 +135,17 @@ class ReplayMiddleware:
 
 
 class KnownPostsMiddleware:
-    """Drop the request for an article whose post already exists, so that a scheduled crawl
-    downloads only articles it has not written yet (the idea of scrapy-deltafetch).
+    """Drop the request for a feed article whose post exists and that Sina has not edited since
+    the post was written, so that a scheduled crawl downloads only what may be new (the idea of
+    scrapy-deltafetch, with the roll feed's ``mtime`` telling what changed).
 
     The record of "already written" is the post itself, ``POSTS_DIR/<docid>.md``: it is keyed by
     document id and appears only once its atomic rename is done, so a failed write is retried
-    next run (SPEC section 4). Requests without ``meta["docid"]`` (feed pages) pass. The price:
-    an edit Sina makes to an article after its post was written is not seen; setting
-    ``POSTS_REFRESH`` (bool) turns this middleware off (:class:`NotConfigured`), every article is
+    next run (SPEC section 4). An article is skipped only when its feed entry's ``mtime`` is
+    older than the post file's modification time; an entry without ``mtime``, an article given
+    with ``-a urls=`` and every feed page pass, so a changed article still replaces its post
+    (SPEC section 4). An edit Sina makes without bumping ``mtime`` is not seen; setting
+    ``POSTS_REFRESH`` (bool) turns this middleware off (:class:`NotConfigured`): every article is
     downloaded again and the writer replaces only the posts whose bytes changed.
 
     Settings: ``POSTS_DIR`` (path, default ``output``), ``POSTS_REFRESH``. Stat
@@ -161,11 +164,19 @@ class KnownPostsMiddleware:
         return cls(Path(crawler.settings.get("POSTS_DIR", "output")), crawler.stats)
 
     def wanted(self, output: Any) -> bool:
-        """False for an article request whose post file exists (counted and logged)."""
+        """False for an article request whose post file is newer than the feed entry's
+        ``mtime`` (counted and logged)."""
         if not isinstance(output, Request) or "docid" not in output.meta:
             return True
+        modified = getattr(output.cb_kwargs.get("entry"), "modified", None)
+        if modified is None:
+            return True
         target = self.posts_dir / post_filename(output.meta["docid"], output.url)
-        if not target.exists():
+        try:
+            written = target.stat().st_mtime
+        except FileNotFoundError:
+            return True
+        if modified.timestamp() >= written:
             return True
         self.stats.inc_value("sinacrawl/post/skipped")
         logger.debug("post %s exists, not downloaded again: %s", target.name, output.url)

@@ -48,7 +48,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 def test_crawl_writes_the_expected_posts(tmp_path: Path) -> None:
     result = run_crawl("-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "summary: written=4 unchanged=0 replaced=0 dropped=0 (none)" in result.stderr
+    assert "summary: written=4 unchanged=0 replaced=0 skipped=0 dropped=0 (none)" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == NAMES
     assert (tmp_path / "kyamrmz0151960.md").read_bytes() == EXPECTED_POST.encode("utf-8")
     gb = (tmp_path / "kknscsi0000002.md").read_text(encoding="utf-8")
@@ -68,13 +68,25 @@ def test_second_run_changes_nothing_and_a_changed_article_is_replaced(tmp_path: 
     before = _snapshot(posts)
 
     again = run_crawl(*args)
-    assert "summary: written=0 unchanged=4 replaced=0" in again.stderr
+    assert "summary: written=0 unchanged=0 replaced=0 skipped=4" in again.stderr
+    assert _snapshot(posts) == before
+    refreshed = run_crawl(*args, "-s", "POSTS_REFRESH=1")
+    assert "summary: written=0 unchanged=4 replaced=0 skipped=0" in refreshed.stderr
     assert _snapshot(posts) == before
 
+    # Sina edits the article: the page changes and the feed's mtime moves past the post's.
     page = replay / "pages" / "finance-2021-12-21-ikyamrmz0151960.html"
     page.write_bytes(page.read_bytes().replace("要毫不放松".encode(), "要坚决".encode()))
+    feed = replay / "feeds" / "roll-lid1686-page1.json"
+    feed.write_text(
+        feed.read_text(encoding="utf-8").replace(
+            '"ctime": "1640069802", "mtime": "1640069802"',
+            '"ctime": "1640069802", "mtime": "4102444800"',
+        ),
+        encoding="utf-8",
+    )
     edited = run_crawl(*args)
-    assert "summary: written=0 unchanged=3 replaced=1" in edited.stderr
+    assert "summary: written=0 unchanged=0 replaced=1 skipped=3" in edited.stderr
     after = _snapshot(posts)
     assert sorted(after) == NAMES
     assert "会议强调，要坚决抓好常态化疫情防控。" in after["kyamrmz0151960.md"][0].decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from sinacrawl import settings as project_settings
+from sinacrawl.feed import FeedEntry
 from sinacrawl.middlewares import KnownPostsMiddleware
 from sinacrawl.spiders.sina_finance import SinaFinanceSpider
 from tests.conftest import REPLAY, run_crawl
@@ -26,16 +28,26 @@ def _middleware(posts: Path, **settings: object) -> KnownPostsMiddleware:
     return build_from_crawler(KnownPostsMiddleware, crawler)
 
 
-def test_known_post_is_not_requested_again(tmp_path: Path) -> None:
-    (tmp_path / "kyamrmz0151960.md").write_bytes(b"post")
+def _article(docid: str, modified: datetime | None, with_entry: bool = True) -> Request:
+    url = ARTICLE.replace("kyamrmz0151960", docid)
+    entry = FeedEntry(url, "标题", modified, modified) if with_entry else None
+    return Request(url, meta={"docid": docid}, cb_kwargs={"entry": entry})
+
+
+def test_known_unedited_post_is_not_requested_again(tmp_path: Path) -> None:
+    post = tmp_path / "kyamrmz0151960.md"
+    post.write_bytes(b"post")
+    written = datetime.fromtimestamp(post.stat().st_mtime, tz=UTC)
     middleware = _middleware(tmp_path)
-    known = Request(ARTICLE, meta={"docid": "kyamrmz0151960"})
-    new = Request(
-        ARTICLE.replace("kyamrmz0151960", "kyamrmz0000000"), meta={"docid": "kyamrmz0000000"}
-    )
+    known = _article("kyamrmz0151960", written - timedelta(hours=1))
+    edited = _article("kyamrmz0151960", written + timedelta(hours=1))
+    no_mtime = _article("kyamrmz0151960", None)
+    given = _article("kyamrmz0151960", None, with_entry=False)
+    new = _article("kyamrmz0000000", written - timedelta(hours=1))
     feed = Request("https://feed.mix.sina.com.cn/api/roll/get?pageid=155&lid=1686&num=50&page=1")
-    kept = list(middleware.process_spider_output(None, [known, new, feed, {"an": "item"}]))  # type: ignore[arg-type]
-    assert kept == [new, feed, {"an": "item"}]
+    outputs = [known, edited, no_mtime, given, new, feed, {"an": "item"}]
+    kept = list(middleware.process_spider_output(None, outputs))  # type: ignore[arg-type]
+    assert kept == [edited, no_mtime, given, new, feed, {"an": "item"}]
     assert middleware.stats.get_value("sinacrawl/post/skipped") == 1
 
 

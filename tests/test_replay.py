@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy import Request, Spider
+from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
@@ -41,10 +41,12 @@ def test_off_without_replay_dir() -> None:
 
 
 def test_missing_folder_stops_instead_of_going_live(tmp_path: Path) -> None:
-    with pytest.raises(ReplayError, match="is not a folder"):
-        _middleware(tmp_path / "nope")
-    with pytest.raises(ReplayError, match=r"has no manifest\.tsv"):
-        _middleware(tmp_path)
+    missing = _middleware(tmp_path / "nope")
+    assert missing.unusable == f"REPLAY_DIR {tmp_path / 'nope'} is not a folder"
+    with pytest.raises(CloseSpider) as closed:
+        missing.spider_opened(Spider("s"))
+    assert closed.value.reason == "replay_unusable"
+    assert _middleware(tmp_path).unusable == f"replay folder {tmp_path} has no manifest.tsv"
 
 
 def test_hit_is_a_response_with_the_saved_bytes_and_headers() -> None:
