@@ -40,6 +40,8 @@ _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
 _LINE_BREAK = re.compile(r"[ \t\r\n\f\v]*\n[ \t\r\n\f\v]*")
 _BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t\r\f\v]*\n)")
 _ESCAPES: Final = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;"})
+#: A tilde followed by another: no run of ``~`` is left, so no line opens a ``~~~`` fence.
+_TILDE_RUN = re.compile(r"~(?=~)")
 #: Promotional blocks are short; a long block is the author's text whatever it starts with.
 _PROMO_MAX_CHARS = 160
 
@@ -107,11 +109,16 @@ def _serialise(container: HtmlElement) -> str:
 def layout(html: str) -> str:
     """Lay the body out as one Markdown HTML block (SPEC section 3a): no blank line, no line
     starting with white space; inside ``<pre>`` only blank lines change (their line break becomes
-    ``&#10;``), so preformatted text renders the same. Braces and backticks become entities so
-    that Hexo's Nunjucks and code-fence filters never see ``{{``, ``{%``, ``{#`` or a fence.
+    ``&#10;``), so preformatted text renders the same. Braces, backticks and runs of tildes become
+    entities so that Hexo's Nunjucks and code-fence filters never see ``{{``, ``{%``, ``{#`` or a
+    fence: Hexo's ``backtick_code_block`` filter reads a line of ``~~~`` (or a backtick fence)
+    and a later closing one as a code block even inside HTML (seen with real Hexo 8.1, a
+    ``<pre>`` of ``~~~~`` rules rendered as escaped code; tests/test_hexo.py).
 
     >>> layout("<p>a</p>\\n\\n   <p>{{ b }}</p>\\n")
     '<p>a</p>\\n<p>&#123;&#123; b &#125;&#125;</p>'
+    >>> layout("<pre>~~~\\nx\\n~~~\\n</pre><p>3~5%</p>")
+    '<pre>&#126;&#126;~\\nx\\n&#126;&#126;~\\n</pre><p>3~5%</p>'
     """
     pieces = _PRE.split(html)
     for index, piece in enumerate(pieces):
@@ -119,7 +126,7 @@ def layout(html: str) -> str:
             pieces[index] = _BLANK_LINE_AHEAD.sub("&#10;", piece)
         else:
             pieces[index] = _LINE_BREAK.sub("\n", piece)
-    return "".join(pieces).strip(" \t\r\n\f\v").translate(_ESCAPES)
+    return _TILDE_RUN.sub("&#126;", "".join(pieces).strip(" \t\r\n\f\v").translate(_ESCAPES))
 
 
 def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:

@@ -1,0 +1,285 @@
+"""Real Hexo 8 is the judge: every post of a replay crawl goes through ``hexo generate``.
+
+Posts: a replay crawl of ``tests/fixtures/replay``, of ``tests/fixtures/hostile`` (with hostile
+categories and author) and, when it is beside the checkout, of ``../shared/corpus``. The check
+theme (tests/hexo/theme) prints what Hexo parsed; each value is compared with what the post file
+says (read with :func:`sinacrawl.post.parse_post`), each body with what Hexo rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from sinacrawl.post import PostFields, parse_post
+from tests.conftest import CORPUS, FIXTURES, REPLAY, require_shared, run_crawl
+from tests.hexo_site import HexoPost, generate, install, make_site, read_posts
+
+HOSTILE = FIXTURES / "hostile"
+HOSTILE_CATEGORIES = ["2021", "yes: no #1", "- 新浪财经－国內 {{ x }}"]
+HOSTILE_AUTHOR = "@新浪财经: 'null' #1"
+#: Exactly what each hostile page's headline says (tests/fixtures/hostile/README.md).
+HOSTILE_TITLES = {
+    "hostile0000001": "央行: 降准0.5个百分点 title: 释放资金",
+    "hostile0000002": "Moody's cuts China's outlook to \"negative\" 'again'",
+    "hostile0000003": "#1 热点 # 话题 #标签",
+    "hostile0000004": "[快讯] *北向资金* @新浪财经 净流入 ** & 更多",
+    "hostile0000005": "- 负增长？ - 经济学家这样看",
+    "hostile0000006": "--- 分隔 ---",
+    "hostile0000007": "{{ 市场 }} 与 {% 政策 %} 之间 {# 注 #}",
+    "hostile0000008": "A股 & 港股 <涨停> 板 <script>alert(1)</script> &amp;",
+    "hostile0000009": "2021",
+    "hostile0000010": "财经新闻标题测试长度" * 12,
+    "hostile0000011": ".bashrc 与理财",
+    "hostile0000012": "_内部_ 消息：null",
+    "hostile0000013": "yes",
+    "hostile0000014": "~ @ ` | > % ! 开头的标题 ' \"",
+}
+_LOG_PROBLEM = re.compile(r"^\s*(?:ERROR|WARN|FATAL)\b", re.MULTILINE)
+_WHITE = re.compile(r"\s+")
+#: Elements that run code, load a document or submit data (SPEC section 3's executable list).
+_EXECUTABLE_TAGS = {
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "base",
+    "form", "input", "button", "textarea", "select", "link", "style", "portal",
+}  # fmt: skip
+_URL_ATTRIBUTES = {
+    "href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "cite",
+    "lowsrc", "dynsrc", "longdesc", "manifest", "ping",
+}  # fmt: skip
+_SAFE_SCHEMES = {"http", "https", "mailto"}
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def _crawl(out: Path, replay: Path, *args: str) -> Path:
+    result = run_crawl(*args, "-s", f"REPLAY_DIR={replay}", "-s", f"POSTS_DIR={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict:
+    """Folder name under ``source/_posts`` → folder of posts written by a replay crawl."""
+    hostile_urls = [
+        line.split("\t")[0]
+        for line in (HOSTILE / "manifest.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
+    channels = {"china": {"lid": 1686, "categories": HOSTILE_CATEGORIES}}
+    folders = {
+        "replay": _crawl(tmp_path_factory.mktemp("replay-posts"), REPLAY, "-a", "pages=2"),
+        "hostile": _crawl(
+            tmp_path_factory.mktemp("hostile-posts"),
+            HOSTILE,
+            "-a",
+            f"urls={','.join(hostile_urls)}",
+            "-s",
+            f"SINACRAWL_CHANNELS={json.dumps(channels, ensure_ascii=False)}",
+            "-s",
+            f"SINACRAWL_AUTHOR={HOSTILE_AUTHOR}",
+        ),
+    }
+    if CORPUS.exists():
+        folders["corpus"] = request.getfixturevalue("corpus_posts")
+    return folders
+
+
+@pytest.fixture(scope="session")
+def hexo() -> None:
+    """node, npm and the pinned Hexo packages (tests/hexo), installed once."""
+    install()
+
+
+@pytest.fixture(scope="session")
+def site(hexo: None, tmp_path_factory: pytest.TempPathFactory, crawled: dict) -> tuple[Path, str]:
+    """The check-theme site of every crawled post, generated; with ``hexo generate``'s output."""
+    base = make_site(tmp_path_factory.mktemp("hexo") / "site", "check", crawled)
+    result = generate(base)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"hexo generate exited {result.returncode}:\n{output[-4000:]}"
+    return base, output
+
+
+@pytest.fixture(scope="session")
+def built(site: tuple[Path, str], crawled: dict) -> list[tuple[PostFields, str, HexoPost]]:
+    """Per post file: (fields and body as written, Hexo's reading of it)."""
+    hexo_posts = read_posts(site[0])
+    pairs = []
+    for name, folder in crawled.items():
+        for path in sorted(folder.glob("*.md")):
+            fields, body = parse_post(path.read_text(encoding="utf-8"))
+            source = f"_posts/{name}/{path.name}"
+            assert source in hexo_posts, f"Hexo skipped {source}"
+            pairs.append((fields, body, hexo_posts[source]))
+    return pairs
+
+
+def test_hexo_generate_is_quiet(site: tuple[Path, str]) -> None:
+    assert not _LOG_PROBLEM.search(site[1]), site[1][-4000:]
+
+
+def test_hexo_reads_every_post(site: tuple[Path, str], crawled: dict) -> None:
+    written = {f"_posts/{n}/{p.name}" for n, folder in crawled.items() for p in folder.glob("*.md")}
+    assert len([s for s in written if s.startswith("_posts/replay/")]) == 4
+    assert len([s for s in written if s.startswith("_posts/hostile/")]) == len(HOSTILE_TITLES)
+    assert set(read_posts(site[0])) == written
+
+
+def test_corpus_posts_are_all_built(crawled: dict, built: list) -> None:
+    require_shared(CORPUS)
+    sources = {hexo.source for _, _, hexo in built}
+    corpus = {f"_posts/corpus/{p.name}" for p in crawled["corpus"].glob("*.md")}
+    assert corpus
+    assert corpus <= sources
+
+
+def _instant(hexo_iso: str) -> datetime:
+    return datetime.fromisoformat(hexo_iso).astimezone(UTC)
+
+
+def test_front_matter_as_hexo_reads_it(built: list) -> None:
+    wrong = []
+    for fields, _, hexo in built:
+        got = (
+            hexo.title,
+            _instant(hexo.date),
+            hexo.categories,
+            hexo.headimg,
+            hexo.thumbnail,
+            hexo.author,
+            hexo.comments,
+        )
+        meant = (
+            fields.title,
+            parsedate_to_datetime(fields.date),
+            fields.categories,
+            fields.headimg,
+            fields.thumbnail,
+            fields.author,
+            json.dumps(fields.comments),
+        )
+        if got != meant:
+            wrong.append((hexo.source, got, meant))
+    assert not wrong
+
+
+def test_hostile_values_survive_exactly(built: list) -> None:
+    hostile = {Path(h.source).stem: h for _, _, h in built if "/hostile/" in h.source}
+    assert {stem: h.title for stem, h in hostile.items()} == HOSTILE_TITLES
+    for post in hostile.values():
+        assert post.categories == tuple(HOSTILE_CATEGORIES)
+        assert post.author == HOSTILE_AUTHOR
+        assert post.comments == "false"
+    assert hostile["hostile0000002"].date == "2022-03-01T16:15:00.000Z"
+    assert hostile["hostile0000004"].date == "2022-03-02T04:00:00.000Z"
+    assert hostile["hostile0000003"].headimg == hostile["hostile0000003"].thumbnail == ""
+    assert (
+        hostile["hostile0000001"].headimg == "https://n.sinaimg.cn/finance/hostile/w550h366/1.jpg"
+    )
+
+
+def _fragment(body: str) -> lxml_html.HtmlElement:
+    return lxml_html.fragment_fromstring(body, create_parent="div")
+
+
+def _text(node: lxml_html.HtmlElement) -> str:
+    return _WHITE.sub(" ", node.text_content()).strip()
+
+
+def test_every_paragraph_survives(built: list) -> None:
+    lost = []
+    for _, body, hexo in built:
+        rendered = _text(hexo.content)
+        source = _fragment(body)
+        blocks = source.iter("p", "pre", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6")
+        missing = [_text(block) for block in blocks if _text(block) not in rendered]
+        if missing or _text(source) != rendered:
+            lost.append((hexo.source, missing or rendered))
+    assert not lost
+
+
+def test_template_text_reaches_the_page(built: list) -> None:
+    texts = {Path(h.source).stem: _text(h.content) for _, _, h in built}
+    assert "模板 {{ page.title }} 与 {{ config.url | safe }}" in texts["hostile0000001"]
+    assert (
+        '涨幅 {%5%} 区间，{% raw %}原样{% endraw %}，{% include "x.njk" %} 结尾'
+        in (texts["hostile0000001"])
+    )
+    assert "注释 {# 不应消失 #} 之后的文字，{#注#}紧接" in texts["hostile0000001"]
+    assert "反引号 ```js 代码围栏 ``` 与 `行内` 文字" in texts["hostile0000001"]
+    assert "~~~ {{ 波浪线之间 }} 与 粗体 ~~~ 之后的文字，区间 3~5%" in texts["hostile0000003"]
+    assert "表头 ~~~~ 数据 {% x %} `y` ~~~~ 合计" in texts["hostile0000003"]
+    assert "模板示例 {{ page.title }} 与 {% raw %} 不应被 Hexo 执行" in texts["kyamrmz0151960"]
+
+
+def test_body_renders_as_html(built: list) -> None:
+    wrong = []
+    for _, body, hexo in built:
+        source = _fragment(body)
+        written = Counter(el.tag for el in source.iter() if el is not source)
+        written["div"] += 1  # the skeleton's own <div>
+        rendered = Counter(el.tag for el in hexo.content.iter() if el is not hexo.content)
+        images = [img.get("src") for img in source.iter("img")]
+        rendered_images = [img.get("src") for img in hexo.content.iter("img")]
+        if written != rendered or images != rendered_images:
+            wrong.append((hexo.source, written - rendered, rendered - written))
+    assert not wrong
+
+
+def _executable(page: Path) -> list[str]:
+    raw = page.read_text(encoding="utf-8")
+    found = [m.group(0) for m in re.finditer(r"<\s*script\b", raw, re.IGNORECASE)]
+    doc = lxml_html.document_fromstring(raw)
+    for el in doc.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in _EXECUTABLE_TAGS:
+            found.append(f"<{el.tag}>")
+        if el.tag == "meta" and set(el.attrib) not in ({"charset"}, {"name", "content"}):
+            found.append(f"<meta {dict(el.attrib)}>")
+        for name, value in el.attrib.items():
+            name = name.lower()
+            if name.startswith("on") or name in {"style", "srcset", "formaction"}:
+                found.append(f"{el.tag}[{name}]")
+            if name in _URL_ATTRIBUTES:
+                scheme = _SCHEME.match(_INVISIBLE.sub("", value).lower())
+                if scheme and scheme.group(1) not in _SAFE_SCHEMES:
+                    found.append(f"{el.tag}[{name}={value!r}]")
+    return found
+
+
+def test_no_generated_page_can_run_script(site: tuple[Path, str]) -> None:
+    pages = sorted((site[0] / "public").rglob("*.html"))
+    assert pages
+    assert {p: found for p in pages if (found := _executable(p))} == {}
+
+
+def test_volantis_shows_the_header_image(hexo: None, tmp_path: Path, crawled: dict) -> None:
+    one = tmp_path / "one"
+    one.mkdir()
+    post = crawled["hostile"] / "hostile0000002.md"
+    (one / post.name).write_bytes(post.read_bytes())
+    fields, _ = parse_post(post.read_text(encoding="utf-8"))
+    base = make_site(tmp_path / "site", "volantis", {"hostile": one}, description="check")
+    result = generate(base)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert not _LOG_PROBLEM.search(output), output[-4000:]
+    doc = lxml_html.document_fromstring(
+        (base / "public" / "hostile" / "hostile0000002" / "index.html").read_text(encoding="utf-8")
+    )
+    assert fields.headimg == "https://n.sinaimg.cn/finance/hostile/w550h366/2.jpg"
+    assert [img.get("src") for img in doc.xpath("//img[contains(@class, 'headimg')]")] == [
+        fields.headimg
+    ]
+    assert [img.get("src") for img in doc.xpath("//img[contains(@class, 'thumbnail')]")] == [
+        fields.thumbnail
+    ]
+    assert [_text(h1) for h1 in doc.xpath("//h1[@itemprop='name headline']")] == [fields.title]
