@@ -6,6 +6,7 @@ raising; the selectors they use live in :mod:`sinacrawl.selectors`.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +16,28 @@ from sinacrawl import selectors
 from sinacrawl.dates import parse_date_text, parse_iso
 from sinacrawl.post import clean_value
 
-__all__ = ["article_container", "og_image", "page_title", "published"]
+__all__ = ["article_container", "headline_text", "og_image", "page_title", "published"]
+
+# Regex over text already extracted: an HTML tag spelled out in a headline ("&lt;script&gt;").
+_TAG_LIKE = re.compile(r"</?[A-Za-z!?][^<>]*>")
+
+
+def headline_text(raw: str) -> str:
+    """A headline as the post's title: one clean line, with tag-like ``<x …>`` runs removed.
+
+    Real Sina headlines hold no markup, and themes such as Volantis print the title unescaped
+    into the page (a ``<script>`` there would run on the user's site). Text like ``<净流入>``,
+    which no browser reads as a tag, is kept.
+
+    >>> headline_text("央行 <script>alert(1)</script> 降准 <净流入>")
+    '央行 alert(1) 降准 <净流入>'
+    """
+    return clean_value(_TAG_LIKE.sub("", raw))
 
 
 def _first_text(values: list[Any]) -> str | None:
     for value in values:
-        text = clean_value(str(value))
+        text = headline_text(str(value))
         if text:
             return text
     return None

@@ -22,9 +22,9 @@ from sinacrawl.charset import decode_page
 from sinacrawl.clean import clean_body, https_url
 from sinacrawl.dates import format_rfc1123
 from sinacrawl.docid import post_filename
-from sinacrawl.extract import article_container, og_image, page_title, published
+from sinacrawl.extract import article_container, headline_text, og_image, page_title, published
 from sinacrawl.items import ArticleItem
-from sinacrawl.post import PostFields, clean_value, render_post
+from sinacrawl.post import PostFields, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, write_atomic
 
 __all__ = ["BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
@@ -68,7 +68,7 @@ class FieldsPipeline:
         except (lxml.etree.ParserError, ValueError) as exc:
             _drop(self.stats, item, "unparsable", str(exc))
         item.page = b""
-        title = page_title(tree) or clean_value(item.feed_title or "")
+        title = page_title(tree) or headline_text(item.feed_title or "")
         if not title:
             _drop(self.stats, item, "no_title", "no headline, og:title or feed title")
         if REPLACEMENT_CHARACTER in title:

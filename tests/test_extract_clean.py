@@ -164,3 +164,10 @@ def test_layout_keeps_pre_and_removes_blank_and_indented_lines() -> None:
 def test_https_url() -> None:
     assert https_url("/a/b.jpg", URL_2021) == "https://finance.sina.com.cn/a/b.jpg"
     assert https_url("mailto:x@y", URL_2021) is None
+
+
+def test_markup_spelled_out_in_a_headline_is_not_kept() -> None:
+    doc = lxml.html.document_fromstring(
+        '<h1 class="main-title">央行&lt;script&gt;alert(1)&lt;/script&gt;降准 &lt;净流入&gt;</h1>'
+    )
+    assert page_title(doc) == "央行alert(1)降准 <净流入>"

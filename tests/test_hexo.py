@@ -34,7 +34,8 @@ HOSTILE_TITLES = {
     "hostile0000005": "- 负增长？ - 经济学家这样看",
     "hostile0000006": "--- 分隔 ---",
     "hostile0000007": "{{ 市场 }} 与 {% 政策 %} 之间 {# 注 #}",
-    "hostile0000008": "A股 & 港股 <涨停> 板 <script>alert(1)</script> &amp;",
+    # a tag spelled out in a headline is dropped (Volantis prints titles unescaped)
+    "hostile0000008": "A股 & 港股 <涨停> 板 alert(1) &amp;",
     "hostile0000009": "2021",
     "hostile0000010": "财经新闻标题测试长度" * 12,
     "hostile0000011": ".bashrc 与理财",
