@@ -24,6 +24,12 @@ ITEM_PIPELINES = {
     "sinacrawl.pipelines.BodyPipeline": 200,
     "sinacrawl.pipelines.PostWriterPipeline": 300,
 }
+# One line per dropped item (the item's repr is not logged).
+LOG_FORMATTER = "sinacrawl.logformatter.OneLineLogFormatter"
+# The spider's errbacks log each failed request once, as a WARNING with its URL and reason;
+# Scrapy's own "Gave up retrying" line would say it a second time, as an ERROR.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
+
 EXTENSIONS = {
     "sinacrawl.extensions.CrawlSummary": 500,
 }
