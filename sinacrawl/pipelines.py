@@ -26,6 +26,7 @@ from sinacrawl.extract import article_container, og_image, page_title, published
 from sinacrawl.items import ArticleItem
 from sinacrawl.post import PostFields, clean_value, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, write_atomic
+from sinacrawl.truncation import is_truncated
 
 __all__ = ["BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
 
@@ -42,8 +43,9 @@ class FieldsPipeline:
     """Decode and parse the page once, then fill ``title``, ``date``, ``author`` and the
     ``og:image`` candidate (SPEC section 2).
 
-    Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``unparsable``,
-    ``no_title``, ``no_date``, ``undecodable`` (a title with replacement characters).
+    Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``truncated`` (a page
+    that stops before its end), ``unparsable``, ``no_title``, ``no_date``, ``undecodable`` (a
+    title with replacement characters).
     Stat ``sinacrawl/decode/replaced`` counts pages no declared charset decodes cleanly.
     """
 
@@ -58,6 +60,8 @@ class FieldsPipeline:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         decoded = decode_page(item.page, item.content_type)
+        if is_truncated(decoded.text):
+            _drop(self.stats, item, "truncated", f"page stops after {len(item.page)} bytes")
         if decoded.replaced:
             self.stats.inc_value("sinacrawl/decode/replaced")
             logger.warning(
