@@ -5,6 +5,8 @@ the README has a table of them all.
 BOT_NAME = "sinacrawl"
 SPIDER_MODULES = ["sinacrawl.spiders"]
 NEWSPIDER_MODULE = "sinacrawl.spiders"
+# Our `scrapy crawl` exits 1 when the output folder cannot be written (sinacrawl/commands/).
+COMMANDS_MODULE = "sinacrawl.commands"
 
 # Polite by default (SPEC section 5): robots.txt, AutoThrottle, an honest User-Agent.
 ROBOTSTXT_OBEY = True
