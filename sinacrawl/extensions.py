@@ -9,6 +9,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from sinacrawl.pipelines import UNWRITABLE
+
 __all__ = ["CrawlSummary"]
 
 logger = logging.getLogger(__name__)
@@ -16,9 +18,11 @@ logger = logging.getLogger(__name__)
 
 class CrawlSummary:
     """Log posts written, unchanged, replaced, skipped (already there), dropped by reason and
-    requests failed when the spider closes; an ERROR when the crawl produced or found no post at
-    all while something failed (every request failed, the feed failed, robots.txt forbade it),
-    so that such a run never looks like a quiet success.
+    requests failed when the spider closes, as one ``summary:`` line. A crawl that produced or
+    found no post while something failed ends with one ERROR line saying so, so that it never
+    looks like a quiet success: ``the feed failed`` when no feed page listed an article, else
+    ``every article failed``. A crawl stopped for an unwritable ``POSTS_DIR`` has already said
+    why in its own ERROR line.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -44,6 +48,7 @@ class CrawlSummary:
         }
         failed = int(stats.get("sinacrawl/request_failed", 0))
         feed_failed = int(stats.get("sinacrawl/feed/failed", 0))
+        listed = int(stats.get("sinacrawl/feed/entries", 0))
         forbidden = int(stats.get("robotstxt/forbidden", 0))
         reasons = ", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"
         logger.info(
@@ -53,9 +58,17 @@ class CrawlSummary:
             sum(dropped.values()),
             reasons, failed, feed_failed, reason,
         )  # fmt: skip
-        if sum(posts.values()) == 0 and (failed or feed_failed or forbidden or dropped):
+        if sum(posts.values()) or reason == UNWRITABLE:
+            return
+        if feed_failed and not listed:
             logger.error(
-                "no post was produced: %d requests failed, %d feed pages failed, %d forbidden "
-                "by robots.txt, %d items dropped",
-                failed, feed_failed, forbidden, sum(dropped.values()),
+                "the feed failed: %d feed pages failed and none listed an article; no post was "
+                "produced",
+                feed_failed,
+            )
+        elif failed or dropped or forbidden:
+            logger.error(
+                "every article failed: %d requests failed, %d dropped, %d forbidden by "
+                "robots.txt; no post was produced",
+                failed, sum(dropped.values()), forbidden,
             )  # fmt: skip

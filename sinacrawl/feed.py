@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from w3lib.url import add_or_replace_parameters
 
@@ -42,15 +43,19 @@ def feed_url(lid: int, page: int, num: int = 50) -> str:
     )
 
 
-def _unwrap_jsonp(text: str) -> str:
-    """``cb({...});`` → ``{...}``; plain JSON is returned as it is."""
+def _unwrap_jsonp(text: str) -> Any:
+    """Decode the JSON object of a roll-feed page: plain JSON, JSONP ``cb({...});``, or Sina's
+    guarded JSONP ``try{cb({...});}catch(e){};`` (the object is read up to its own end, so what
+    follows it does not matter). Raises :class:`ValueError` when there is no such object.
+    """
     stripped = text.strip()
     if stripped.startswith("{"):
-        return stripped
-    start, end = stripped.find("("), stripped.rfind(")")
-    if start < 0 or end < start:
+        return json.loads(stripped)
+    start = stripped.find("(")
+    if start < 0:
         raise FeedError("neither JSON nor JSONP")
-    return stripped[start + 1 : end]
+    document, _ = json.JSONDecoder().raw_decode(stripped[start + 1 :].lstrip())
+    return document
 
 
 def parse_feed(text: str) -> list[FeedEntry]:
@@ -60,7 +65,7 @@ def parse_feed(text: str) -> list[FeedEntry]:
     Raises :class:`FeedError` when ``text`` is not the feed's shape (an HTML error page, say).
     """
     try:
-        document = json.loads(_unwrap_jsonp(text))
+        document = _unwrap_jsonp(text)
         data = document["result"]["data"]
     except (ValueError, KeyError, TypeError) as exc:
         raise FeedError(f"not a roll-feed page: {exc}") from exc

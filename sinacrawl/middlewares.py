@@ -92,7 +92,7 @@ class ReplayMiddleware:
         self.served[key] += 1
         if entry.status == TIMEOUT:
             self.stats.inc_value("replay/timeout")
-            raise TxTimeoutError(f"replayed timeout: {request.url}")  # type: ignore[no-untyped-call]
+            raise TxTimeoutError("replayed timeout")  # type: ignore[no-untyped-call]
         headers = Headers()
         if entry.content_type:
             headers["Content-Type"] = entry.content_type

@@ -15,8 +15,10 @@ from typing import NoReturn, Self
 import lxml.etree
 import lxml.html
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred
 
 from sinacrawl.charset import decode_page
 from sinacrawl.clean import clean_body, https_url
@@ -26,24 +28,35 @@ from sinacrawl.extract import article_container, headline_text, og_image, page_t
 from sinacrawl.items import ArticleItem
 from sinacrawl.post import PostFields, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, write_atomic
+from sinacrawl.truncation import is_truncated
 
-__all__ = ["BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
+__all__ = ["UNWRITABLE", "BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
 
 logger = logging.getLogger(__name__)
 REPLACEMENT_CHARACTER = "\ufffd"
+#: The finish reason of a crawl stopped because ``POSTS_DIR`` cannot be written (SPEC
+#: section 6); ``scrapy crawl`` then exits with status 1 (:mod:`sinacrawl.commands.crawl`).
+UNWRITABLE = "posts_dir_unwritable"
 
 
-def _drop(stats: StatsCollector, item: ArticleItem, reason: str, detail: str) -> NoReturn:
+def _drop(
+    stats: StatsCollector,
+    item: ArticleItem,
+    reason: str,
+    detail: str,
+    log_level: str | None = None,
+) -> NoReturn:
     stats.inc_value(f"sinacrawl/dropped/{reason}")
-    raise DropItem(f"{reason}: {detail}: {item.url}")
+    raise DropItem(f"{reason}: {detail}: {item.url}", log_level=log_level)
 
 
 class FieldsPipeline:
     """Decode and parse the page once, then fill ``title``, ``date``, ``author`` and the
     ``og:image`` candidate (SPEC section 2).
 
-    Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``unparsable``,
-    ``no_title``, ``no_date``, ``undecodable`` (a title with replacement characters).
+    Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``truncated`` (a page
+    that stops before its end), ``unparsable``, ``no_title``, ``no_date``, ``undecodable`` (a
+    title with replacement characters).
     Stat ``sinacrawl/decode/replaced`` counts pages no declared charset decodes cleanly.
     """
 
@@ -58,6 +71,8 @@ class FieldsPipeline:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         decoded = decode_page(item.page, item.content_type)
+        if is_truncated(decoded.text):
+            _drop(self.stats, item, "truncated", f"page stops after {len(item.page)} bytes")
         if decoded.replaced:
             self.stats.inc_value("sinacrawl/decode/replaced")
             logger.warning(
@@ -121,29 +136,40 @@ class PostWriterPipeline:
     unchanged post is not rewritten.
 
     Setting ``POSTS_DIR`` (path, default ``output``). Stats ``sinacrawl/post/written``,
-    ``…/replaced``, ``…/unchanged``. An output folder that cannot be created or written stops
-    the crawl when the spider opens, before any request is made (:class:`OSError` naming it).
+    ``…/replaced``, ``…/unchanged``. An output folder that cannot be written stops the crawl
+    (finish reason :data:`UNWRITABLE`) with one ERROR line naming it: at start, before any
+    request is made, when it cannot be created or written; mid-crawl when a write fails (disk
+    full), dropping that item as ``write_failed`` (its old post, if any, stays whole) and the
+    items still in flight as ``not_written``. Posts already written are never touched.
     """
 
-    def __init__(self, stats: StatsCollector, posts_dir: Path) -> None:
+    def __init__(self, crawler: Crawler, stats: StatsCollector, posts_dir: Path) -> None:
+        self.crawler = crawler
         self.stats = stats
         self.posts_dir = posts_dir
+        self.closing: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler.stats, Path(crawler.settings.get("POSTS_DIR", "output")))
+        return cls(crawler, crawler.stats, Path(crawler.settings.get("POSTS_DIR", "output")))
 
     def open_spider(self) -> None:
         try:
             check_writable(self.posts_dir)
         except OSError as exc:
-            logger.error("POSTS_DIR %s is not writable: %s", self.posts_dir.resolve(), exc)
-            raise
+            logger.error(
+                "cannot write posts into POSTS_DIR %s: %s; the crawl stops before any request",
+                self.posts_dir.resolve(),
+                exc.strerror or exc,
+            )
+            raise CloseSpider(UNWRITABLE) from exc
         logger.info("writing posts into %s", self.posts_dir.resolve())
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         assert item.title and item.date and item.body is not None
+        if self.closing is not None:
+            _drop(self.stats, item, "not_written", "the crawl is stopping (POSTS_DIR)", "INFO")
         fields = PostFields(
             title=item.title,
             categories=item.categories,
@@ -153,7 +179,21 @@ class PostWriterPipeline:
             thumbnail=item.thumbnail or "",
         )
         target = self.posts_dir / post_filename(item.docid, item.url)
-        outcome = write_atomic(target, render_post(fields, item.body).encode("utf-8"))
+        try:
+            outcome = write_atomic(target, render_post(fields, item.body).encode("utf-8"))
+        except OSError as exc:
+            assert self.crawler.engine is not None
+            self.closing = deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason=UNWRITABLE)
+            )
+            _drop(
+                self.stats,
+                item,
+                "write_failed",
+                f"cannot write {target}: {exc.strerror or exc}; the crawl stops, posts already "
+                "written are kept",
+                "ERROR",
+            )
         self.stats.inc_value(f"sinacrawl/post/{outcome}")
         if outcome is not WriteOutcome.UNCHANGED:
             logger.info("post %s: %s (%s)", outcome, target.name, item.url)

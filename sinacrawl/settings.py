@@ -5,6 +5,8 @@ only crawl state is the posts in ``POSTS_DIR``); the README has a table of them 
 BOT_NAME = "sinacrawl"
 SPIDER_MODULES = ["sinacrawl.spiders"]
 NEWSPIDER_MODULE = "sinacrawl.spiders"
+# Our `scrapy crawl` exits 1 when the output folder cannot be written (sinacrawl/commands/).
+COMMANDS_MODULE = "sinacrawl.commands"
 
 # Polite by default (SPEC section 5): robots.txt, AutoThrottle, an honest User-Agent.
 ROBOTSTXT_OBEY = True
@@ -28,6 +30,12 @@ ITEM_PIPELINES = {
     "sinacrawl.pipelines.BodyPipeline": 200,
     "sinacrawl.pipelines.PostWriterPipeline": 300,
 }
+# One line per dropped item (the item's repr is not logged).
+LOG_FORMATTER = "sinacrawl.logformatter.OneLineLogFormatter"
+# The spider's errbacks log each failed request once, as a WARNING with its URL and reason;
+# Scrapy's own "Gave up retrying" line would say it a second time, as an ERROR.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
+
 EXTENSIONS = {
     "sinacrawl.extensions.CrawlSummary": 500,
 }

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Self
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from sinacrawl.dates import beijing_day
@@ -23,6 +24,15 @@ logger = logging.getLogger(__name__)
 
 #: Without this Referer the roll feed answers 403 (SPEC section 5).
 FEED_REFERER = "https://finance.sina.com.cn/"
+
+
+def _failure_reason(failure: Failure) -> str:
+    """A failed request's reason in a few words: ``HTTP 404`` for an HTTP error status, else
+    the exception's class and message (``TimeoutError: …``).
+    """
+    if isinstance(failure.value, HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"  # type: ignore[union-attr]
 
 
 class SinaFinanceSpider(Spider):
@@ -152,7 +162,7 @@ class SinaFinanceSpider(Spider):
         logger.warning(
             "feed page %d failed: %s: %s",
             page,
-            failure.getErrorMessage(),
+            _failure_reason(failure),
             failure.request.url,  # type: ignore[attr-defined]
         )
         if page < self.pages:
@@ -187,6 +197,6 @@ class SinaFinanceSpider(Spider):
         stats.inc_value(f"sinacrawl/request_failed/{failure.type.__name__}")  # type: ignore[union-attr]
         logger.warning(
             "article failed: %s: %s",
-            failure.getErrorMessage(),
+            _failure_reason(failure),
             failure.request.url,  # type: ignore[attr-defined]
         )

@@ -1,0 +1,1 @@
+"""sinacrawl's Scrapy commands (setting ``COMMANDS_MODULE``)."""
