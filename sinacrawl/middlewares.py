@@ -21,9 +21,11 @@ from w3lib.url import canonicalize_url
 from sinacrawl.docid import post_filename
 from sinacrawl.replay import TIMEOUT, ManifestEntry, ReplayError, append_entry, load_manifest
 
-__all__ = ["KnownPostsMiddleware", "ReplayMiddleware"]
+__all__ = ["REPLAY_UNUSABLE", "KnownPostsMiddleware", "ReplayMiddleware"]
 
 logger = logging.getLogger(__name__)
+#: The finish reason of a crawl whose ``REPLAY_DIR`` is set but unusable.
+REPLAY_UNUSABLE = "replay_unusable"
 
 
 class ReplayMiddleware:
@@ -73,7 +75,7 @@ class ReplayMiddleware:
     def spider_opened(self, spider: Spider) -> None:
         if self.unusable:
             logger.error("%s: the crawl stops before any request", self.unusable)
-            raise CloseSpider("replay_unusable")
+            raise CloseSpider(REPLAY_UNUSABLE)
         mode = "recording into" if self.record else "replaying"
         logger.info("%s %s (%d URLs)", mode, self.folder, len(self.answers))
 

@@ -121,6 +121,7 @@ def test_edited_post_is_kept_until_refresh(tmp_path: Path) -> None:
 def test_missing_replay_folder_is_one_error_line(tmp_path: Path) -> None:
     missing = tmp_path / "missing"
     result = run_crawl("-s", f"REPLAY_DIR={missing}", "-s", f"POSTS_DIR={tmp_path / 'posts'}")
+    assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
     assert [e.split(" ERROR: ", 1)[1] for e in errors] == [
         f"REPLAY_DIR {missing} is not a folder: the crawl stops before any request"
