@@ -27,7 +27,7 @@ from sinacrawl.docid import post_filename
 from sinacrawl.extract import article_container, headline_text, og_image, page_title, published
 from sinacrawl.items import ArticleItem
 from sinacrawl.post import PostFields, render_post
-from sinacrawl.storage import WriteOutcome, check_writable, write_atomic
+from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps, write_atomic
 from sinacrawl.truncation import is_truncated
 
 __all__ = ["UNWRITABLE", "BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
@@ -136,11 +136,13 @@ class PostWriterPipeline:
     unchanged post is not rewritten.
 
     Setting ``POSTS_DIR`` (path, default ``output``). Stats ``sinacrawl/post/written``,
-    ``…/replaced``, ``…/unchanged``. An output folder that cannot be written stops the crawl
-    (finish reason :data:`UNWRITABLE`) with one ERROR line naming it: at start, before any
-    request is made, when it cannot be created or written; mid-crawl when a write fails (disk
-    full), dropping that item as ``write_failed`` (its old post, if any, stays whole) and the
-    items still in flight as ``not_written``. Posts already written are never touched.
+    ``…/replaced``, ``…/unchanged``, ``…/stale_temp_removed`` (temporary files over an hour
+    old, left by a killed crawl, removed at start). An output folder that cannot be written
+    stops the crawl (finish reason :data:`UNWRITABLE`) with one ERROR line naming it: at start,
+    before any request is made, when it cannot be created or written; mid-crawl when a write
+    fails (disk full), dropping that item as ``write_failed`` (its old post, if any, stays
+    whole) and the items still in flight as ``not_written``. Posts already written are never
+    touched.
     """
 
     def __init__(self, crawler: Crawler, stats: StatsCollector, posts_dir: Path) -> None:
@@ -164,6 +166,10 @@ class PostWriterPipeline:
                 exc.strerror or exc,
             )
             raise CloseSpider(UNWRITABLE) from exc
+        stale = remove_stale_temps(self.posts_dir)
+        if stale:
+            self.stats.set_value("sinacrawl/post/stale_temp_removed", stale)
+            logger.info("removed %d temporary files left by an earlier, killed crawl", stale)
         logger.info("writing posts into %s", self.posts_dir.resolve())
 
     def process_item(self, item: ArticleItem) -> ArticleItem:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["WriteOutcome", "check_writable", "write_atomic"]
+__all__ = ["WriteOutcome", "check_writable", "remove_stale_temps", "write_atomic"]
 
 
 class WriteOutcome(StrEnum):
@@ -59,3 +60,21 @@ def check_writable(folder: Path) -> None:
         probe.write_bytes(b"")
     finally:
         probe.unlink(missing_ok=True)
+
+
+def remove_stale_temps(folder: Path, max_age: float = 3600.0) -> int:
+    """Remove the temporary files (``.<name>.<pid>.tmp``) that a killed crawl left in ``folder``
+    and that are older than ``max_age`` seconds (younger ones may belong to a crawl still
+    running beside this one). Returns how many were removed; a file that vanishes meanwhile is
+    not an error.
+    """
+    removed = 0
+    deadline = time.time() - max_age
+    for temp in folder.glob(".*.tmp"):
+        try:
+            if temp.stat().st_mtime < deadline:
+                temp.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
