@@ -33,8 +33,9 @@ class ReplayMiddleware:
 
     Settings: ``REPLAY_DIR`` (folder; unset = off, :class:`NotConfigured`), ``REPLAY_RECORD``
     (bool; with it the crawl goes live and each response is saved). Replay never touches the
-    network: a URL the manifest lacks is a logged miss (stat ``replay/miss``) and an
-    :class:`IgnoreRequest`; a ``robots.txt`` it lacks is answered 404 (allow all). Answers go
+    network: a URL the manifest lacks is a miss (stat ``replay/miss``) and an
+    :class:`IgnoreRequest` whose message the request's errback logs; a ``robots.txt`` it lacks
+    is answered 404 (allow all). Answers go
     through Scrapy's redirect, retry and HTTP-error middlewares like live responses; a
     ``timeout`` line raises Twisted's ``TimeoutError``. Stats: ``replay/hit``, ``replay/miss``,
     ``replay/timeout``, ``replay/recorded``. Shaped after Scrapy's ``HttpCacheMiddleware``.
@@ -88,8 +89,9 @@ class ReplayMiddleware:
             if request.url.endswith("/robots.txt"):
                 return Response(request.url, status=404, request=request, flags=["replay"])
             self.stats.inc_value("replay/miss")
-            logger.warning("replay miss: %s is not in %s", request.url, self.folder)
-            raise IgnoreRequest(f"replay miss: {request.url}")
+            # The request's errback logs the outcome (one line per URL); this is the detail.
+            logger.debug("replay miss: %s is not in %s", request.url, self.folder)
+            raise IgnoreRequest(f"replay miss: not in {self.folder}")
         entry = entries[min(self.served[key], len(entries) - 1)]
         self.served[key] += 1
         if entry.status == TIMEOUT:
@@ -104,8 +106,8 @@ class ReplayMiddleware:
             body = entry.file.read_bytes() if entry.file else b""
         except OSError as exc:
             self.stats.inc_value("replay/miss")
-            logger.warning("replay miss: %s: cannot read %s: %s", request.url, entry.file, exc)
-            raise IgnoreRequest(f"replay miss: {request.url}") from exc
+            logger.debug("replay miss: %s: cannot read %s: %s", request.url, entry.file, exc)
+            raise IgnoreRequest(f"replay miss: cannot read {entry.file}: {exc}") from exc
         self.stats.inc_value("replay/hit")
         respcls = responsetypes.from_args(headers=headers, url=request.url, body=body)
         return respcls(

@@ -113,3 +113,21 @@ def test_since_skips_older_feed_entries(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert [p.name for p in tmp_path.iterdir()] == ["kyamrmz0151960.md"]
     assert "'sinacrawl/feed/too_old': 3" in result.stderr
+
+
+def test_a_replay_miss_is_one_warning_and_never_fetched(tmp_path: Path) -> None:
+    url = "https://finance.sina.com.cn/china/2021-12-22/doc-imissing0000001.shtml"
+    result = run_crawl(
+        "-a", f"urls={url}", "-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}"
+    )
+    warnings = [
+        line.split(" WARNING: ", 1)[1]
+        for line in result.stderr.splitlines()
+        if " WARNING: " in line
+    ]
+    assert warnings == [f"article failed: IgnoreRequest: replay miss: not in {REPLAY}: {url}"]
+    assert "'replay/miss': 1" in result.stderr
+    # the one response is the replayed 404 for robots.txt; the article got none
+    assert "'downloader/response_count': 1," in result.stderr
+    assert "'downloader/response_status_count/404': 1," in result.stderr
+    assert list(tmp_path.iterdir()) == []
