@@ -10,7 +10,9 @@ admitted again, by any worker reading the feed after its heartbeat expired, or b
 Redis keys, per spider (``sinacrawl:<spider>:…``): ``requests`` (scrapy-redis's priority queue),
 ``done`` (hash: document id → ``host:posts folder`` that holds its post), ``lease:<docid>``
 (the id of the worker holding the request, with an expiry as a backstop), ``worker:<id>``
-(a worker's heartbeat, refreshed every third of its lifetime, deleted when the worker closes).
+(a worker's heartbeat, ``busy`` or ``idle``, refreshed every third of its lifetime, deleted when
+the worker closes). An idle worker stays open while another live worker is busy (a feed page it
+parses may queue more articles), so every worker closes only when the whole crawl is over.
 
 This module imports ``redis`` and ``scrapy_redis``; :mod:`sinacrawl.distributed` loads it only
 when ``REDIS_URL`` is set.
@@ -28,11 +30,13 @@ from pathlib import Path
 from typing import Any, Self
 
 import redis
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.dupefilters import BaseDupeFilter
+from scrapy.exceptions import DontCloseSpider
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import build_from_crawler, load_object
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
@@ -157,6 +161,7 @@ class ClusterState:
         self.heartbeat = heartbeat
         self.lease_ms = int(lease * 1000)
         self.where = where
+        self.busy = True
         self._admit = server.register_script(_ADMIT)
         self._claim = server.register_script(_CLAIM)
 
@@ -181,8 +186,21 @@ class ClusterState:
         )
 
     def beat(self) -> None:
-        """Say this worker is alive for the next ``heartbeat`` seconds."""
-        self.server.set(self.keys.worker(self.worker_id), self.where, px=int(self.heartbeat * 1000))
+        """Say this worker is alive, busy or idle, for the next ``heartbeat`` seconds."""
+        status = "busy" if self.busy else "idle"
+        self.server.set(self.keys.worker(self.worker_id), status, px=int(self.heartbeat * 1000))
+
+    def set_busy(self, busy: bool) -> None:
+        """Publish a change of this worker's status at once (nothing is sent when unchanged)."""
+        if busy != self.busy:
+            self.busy = busy
+            self.beat()
+
+    def others_busy(self) -> bool:
+        """Is another live worker of this crawl busy?"""
+        mine = self.keys.worker(self.worker_id).encode()
+        others = [k for k in self.server.scan_iter(match=self.keys.workers + "*") if k != mine]
+        return bool(others) and b"busy" in self.server.mget(others)
 
     def retire(self) -> None:
         """Say this worker is gone: the leases it still holds lapse at once."""
@@ -243,23 +261,25 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
     """scrapy-redis's scheduler on the queue ``sinacrawl:<spider>:requests`` (a priority queue,
     so feed pages go first), with a :class:`LeaseDupeFilter` (``DUPEFILTER_CLASS``), this
     worker's heartbeat while it is open, and a claim on each request it pops: a request whose
-    article was written meanwhile is skipped (stat ``sinacrawl/redis/skipped_done``). Queueing
-    is scrapy-redis's own; its stats calls are redone here in Scrapy 2.19's form.
-    ``SCHEDULER_PERSIST`` (default on in distributed mode) keeps the queue when a worker stops.
+    article was written meanwhile is skipped (stat ``sinacrawl/redis/skipped_done``). The
+    queue is scrapy-redis's; opening, closing and the stats calls are redone here in Scrapy
+    2.19's form. The queue outlives every worker: ``SCHEDULER_PERSIST`` off raises
+    :class:`ValueError` (one worker closing would empty the queue the others share).
     """
 
-    def __init__(self, dupefilter: LeaseDupeFilter, persist: bool, stats: StatsCollector) -> None:
+    def __init__(self, dupefilter: LeaseDupeFilter, stats: StatsCollector) -> None:
         state = dupefilter.state
-        super().__init__(
-            state.server,
-            persist=persist,
-            queue_key=state.keys.requests,
-            queue_cls="scrapy_redis.queue.PriorityQueue",
-            dupefilter=dupefilter,
-        )
+        super().__init__(state.server, persist=True, dupefilter=dupefilter)
         self.state = state
         self.stats = stats
         self.heartbeat = LoopingCall(state.beat)
+
+    def spider_idle(self, spider: Spider) -> None:
+        """Keep this worker open while another one is busy: the engine asks again every few
+        seconds and pulls whatever the busy ones queued meanwhile."""
+        self.state.set_busy(False)
+        if self.state.others_busy():
+            raise DontCloseSpider
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -269,11 +289,16 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
                 f"{cls.__name__} needs DUPEFILTER_CLASS = LeaseDupeFilter, "
                 f"got {type(dupefilter).__name__}"
             )
+        if not crawler.settings.getbool("SCHEDULER_PERSIST"):
+            raise ValueError(f"{cls.__name__} needs SCHEDULER_PERSIST: the queue is shared")
         assert crawler.stats is not None
-        return cls(dupefilter, crawler.settings.getbool("SCHEDULER_PERSIST"), crawler.stats)
+        scheduler = cls(dupefilter, crawler.stats)
+        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        return scheduler
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        self.spider = spider
+        self.queue = PriorityQueue(self.server, spider, self.state.keys.requests)
         self.heartbeat.start(self.state.heartbeat / 3, now=True)
         logger.info(
             "worker %s on queue %s (%d requests waiting)",
@@ -284,7 +309,6 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         if self.heartbeat.running:
             self.heartbeat.stop()
         self.state.retire()
-        super().close(reason)
 
     def enqueue_request(self, request: Request) -> bool:
         if not request.dont_filter and self.df.request_seen(request):
@@ -299,6 +323,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             request: Request = popped
             self.stats.inc_value("scheduler/dequeued/redis")
             if self.state.claim(article_key(request)) is not Claim.DONE:
+                self.state.set_busy(True)
                 return request
             self.stats.inc_value("sinacrawl/redis/skipped_done")
             logger.debug("article written meanwhile by another worker: %s", request.url)
