@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,8 +19,9 @@ class WriteOutcome(StrEnum):
 
 
 def _temp_path(target: Path) -> Path:
-    # Leading "." so Hexo never reads it; the pid keeps two concurrent crawls apart.
-    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Leading "." so Hexo never reads it; host and pid keep concurrent crawls apart, also
+    # workers on several machines sharing one POSTS_DIR (README "Scaling out").
+    return target.with_name(f".{target.name}.{socket.gethostname()}.{os.getpid()}.tmp")
 
 
 def write_atomic(target: Path, data: bytes) -> WriteOutcome:
