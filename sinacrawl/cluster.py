@@ -8,7 +8,7 @@ counts only while that worker's heartbeat key lives. So the requests a killed wo
 admitted again, by any worker reading the feed after its heartbeat expired, or by a later run.
 
 Redis keys, per spider (``sinacrawl:<spider>:…``): ``requests`` (scrapy-redis's priority queue),
-``done`` (hash: document id → ``host:posts folder`` that holds its post), ``lease:<docid>``
+``done`` (hash: document id → ``<unix time written> <host>:<posts folder>``), ``lease:<docid>``
 (the id of the worker holding the request, with an expiry as a backstop), ``worker:<id>``
 (a worker's heartbeat, ``busy`` or ``idle``, refreshed every third of its lifetime, deleted when
 the worker closes). An idle worker stays open while another live worker is busy (a feed page it
@@ -24,6 +24,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -52,14 +53,26 @@ __all__ = [
     "LeaseDupeFilter",
     "LeasingScheduler",
     "article_key",
+    "article_modified",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Scheduling time. KEYS: done hash, lease key. ARGV: docid, this worker, lease ms, worker-key
-#: prefix. A lease held by a worker whose heartbeat is gone is taken over.
-_ADMIT = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'done' end
+#: prefix, mtime. A lease held by a worker whose heartbeat is gone is taken over.
+#: Done, unless the feed says Sina edited the article after its post was written (the rule of
+#: KnownPostsMiddleware). KEYS[1] the done hash; ARGV[1] the docid, last ARGV the feed's
+#: ``mtime`` (Unix seconds, or empty when unknown).
+_DONE = """
+local mark = redis.call('HGET', KEYS[1], ARGV[1])
+local modified = ARGV[#ARGV]
+if mark and (modified == '' or tonumber(modified) < tonumber(string.match(mark, '^%S+'))) then
+  return 'done'
+end
+"""
+_ADMIT = (
+    _DONE
+    + """
 local owner = redis.call('GET', KEYS[2])
 if owner and (owner == ARGV[2] or redis.call('EXISTS', ARGV[4] .. owner) == 1) then
   return 'in_flight'
@@ -68,12 +81,15 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 if owner then return 'taken_over' end
 return 'leased'
 """
+)
 #: Dequeue time: the worker that pops a request takes over its lease (if it has one).
-_CLAIM = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'done' end
+_CLAIM = (
+    _DONE
+    + """
 if redis.call('SET', KEYS[2], ARGV[2], 'XX', 'PX', ARGV[3]) then return 'claimed' end
 return 'unleased'
 """
+)
 
 
 class Admission(StrEnum):
@@ -144,6 +160,12 @@ def article_key(request: Request) -> str:
     return document_id(original) or original
 
 
+def article_modified(request: Request) -> float | None:
+    """Sina's last edit of a feed article (Unix seconds, the feed entry's ``mtime``), or None."""
+    modified = getattr(request.cb_kwargs.get("entry"), "modified", None)
+    return None if modified is None else float(modified.timestamp())
+
+
 class ClusterState:
     """One worker's handle on the shared state: leases, done marks, its heartbeat.
 
@@ -206,19 +228,21 @@ class ClusterState:
         """Say this worker is gone: the leases it still holds lapse at once."""
         self.server.delete(self.keys.worker(self.worker_id))
 
-    def admit(self, docid: str) -> Admission:
-        """May this worker schedule article ``docid``? Leases it when so."""
-        args = [docid, self.worker_id, self.lease_ms, self.keys.workers]
+    def admit(self, docid: str, modified: float | None) -> Admission:
+        """May this worker schedule article ``docid`` (last edited at ``modified``, Unix
+        seconds, if known)? Leases it when so."""
+        args = [docid, self.worker_id, self.lease_ms, self.keys.workers, _arg(modified)]
         return Admission(self._run(self._admit, docid, args))
 
-    def claim(self, docid: str) -> Claim:
+    def claim(self, docid: str, modified: float | None) -> Claim:
         """This worker popped a request for ``docid``: take its lease, or learn it is done."""
-        return Claim(self._run(self._claim, docid, [docid, self.worker_id, self.lease_ms]))
+        args = [docid, self.worker_id, self.lease_ms, _arg(modified)]
+        return Claim(self._run(self._claim, docid, args))
 
     def mark_done(self, docid: str) -> None:
-        """The post of ``docid`` is safely written: record where, and drop its lease."""
+        """The post of ``docid`` is safely written: record when and where, drop its lease."""
         with self.server.pipeline(transaction=True) as pipe:
-            pipe.hset(self.keys.done, docid, self.where)
+            pipe.hset(self.keys.done, docid, f"{time.time():.3f} {self.where}")
             pipe.delete(self.keys.lease(docid))
             pipe.execute()
 
@@ -227,11 +251,16 @@ class ClusterState:
         return result.decode() if isinstance(result, bytes) else str(result)
 
 
+def _arg(modified: float | None) -> str:
+    return "" if modified is None else repr(modified)
+
+
 class LeaseDupeFilter(BaseDupeFilter):
-    """``DUPEFILTER_CLASS`` keyed by document id: an article already done, or leased by a live
-    worker, is seen; anything else is leased to this worker and scheduled. A redirect hop
-    belongs to an article already admitted and passes. Feed pages and retries carry
-    ``dont_filter`` and never get here. Stats ``sinacrawl/redis/<Admission>``.
+    """``DUPEFILTER_CLASS`` keyed by document id: an article already done (and not edited since,
+    by its feed entry's ``mtime``), or leased by a live worker, is seen; anything else is
+    leased to this worker and scheduled. A redirect hop belongs to an article already admitted
+    and passes. Feed pages and retries carry ``dont_filter`` and never get here. Stats
+    ``sinacrawl/redis/<Admission>``.
     """
 
     def __init__(self, state: ClusterState, stats: StatsCollector) -> None:
@@ -247,7 +276,7 @@ class LeaseDupeFilter(BaseDupeFilter):
         if "redirect_urls" in request.meta:
             return False
         docid = article_key(request)
-        outcome = self.state.admit(docid)
+        outcome = self.state.admit(docid, article_modified(request))
         self.stats.inc_value(f"sinacrawl/redis/{outcome}")
         if outcome is Admission.TAKEN_OVER:
             logger.info("article %s was held by a worker that is gone; crawling it", request.url)
@@ -322,7 +351,8 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         while (popped := self.queue.pop()) is not None:
             request: Request = popped
             self.stats.inc_value("scheduler/dequeued/redis")
-            if self.state.claim(article_key(request)) is not Claim.DONE:
+            claim = self.state.claim(article_key(request), article_modified(request))
+            if claim is not Claim.DONE:
                 self.state.set_busy(True)
                 return request
             self.stats.inc_value("sinacrawl/redis/skipped_done")
