@@ -260,7 +260,8 @@ class LeaseDupeFilter(BaseDupeFilter):
     by its feed entry's ``mtime``), or leased by a live worker, is seen; anything else is
     leased to this worker and scheduled. A redirect hop belongs to an article already admitted
     and passes. Feed pages and retries carry ``dont_filter`` and never get here. Stats
-    ``sinacrawl/redis/<Admission>``.
+    ``sinacrawl/redis/<Admission>``; a done article also counts as ``sinacrawl/post/skipped``
+    (the summary's ``skipped``: its post exists).
     """
 
     def __init__(self, state: ClusterState, stats: StatsCollector) -> None:
@@ -278,6 +279,8 @@ class LeaseDupeFilter(BaseDupeFilter):
         docid = article_key(request)
         outcome = self.state.admit(docid, article_modified(request))
         self.stats.inc_value(f"sinacrawl/redis/{outcome}")
+        if outcome is Admission.DONE:
+            self.stats.inc_value("sinacrawl/post/skipped")
         if outcome is Admission.TAKEN_OVER:
             logger.info("article %s was held by a worker that is gone; crawling it", request.url)
         return outcome in (Admission.DONE, Admission.IN_FLIGHT)
@@ -356,6 +359,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
                 self.state.set_busy(True)
                 return request
             self.stats.inc_value("sinacrawl/redis/skipped_done")
+            self.stats.inc_value("sinacrawl/post/skipped")
             logger.debug("article written meanwhile by another worker: %s", request.url)
         return None
 

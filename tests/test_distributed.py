@@ -151,6 +151,13 @@ def test_three_workers_write_every_post_once(
     assert sorted(f"{d}.md" for d in done) == sorted(expected)
     assert redis_client.zcard("sinacrawl:sina_finance:requests") == 0  # type: ignore[attr-defined]
 
+    # Another machine's worker, its own empty POSTS_DIR: every article is done already.
+    elsewhere, log = tmp_path / "elsewhere", tmp_path / "elsewhere.log"
+    _wait([_worker(log, elsewhere, redis_url)], [log])
+    summary = f"summary: written=0 unchanged=0 replaced=0 skipped={len(expected)} "
+    assert summary in log.read_text("utf-8")
+    assert list(elsewhere.iterdir()) == []
+
 
 def test_a_killed_worker_loses_nothing_and_doubles_nothing(
     tmp_path: Path, corpus_posts: Path, redis_url: str, redis_client: object
