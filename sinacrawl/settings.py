@@ -36,6 +36,10 @@ LOG_FORMATTER = "sinacrawl.logformatter.OneLineLogFormatter"
 # Scrapy's own "Gave up retrying" line would say it a second time, as an ERROR.
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 
+# Distributed mode (README "Scaling out"): off unless REDIS_URL is set.
+ADDONS = {
+    "sinacrawl.distributed.DistributedAddon": 0,
+}
 EXTENSIONS = {
     "sinacrawl.extensions.CrawlSummary": 500,
 }
@@ -45,6 +49,7 @@ POSTS_DIR = "output"
 POSTS_REFRESH = False
 REPLAY_DIR = None
 REPLAY_RECORD = False
+REDIS_URL = None
 SINACRAWL_AUTHOR = "新浪财经"
 SINACRAWL_DEFAULT_HEADIMG = ""
 SINACRAWL_CHANNELS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -19,8 +20,9 @@ class WriteOutcome(StrEnum):
 
 
 def _temp_path(target: Path) -> Path:
-    # Leading "." so Hexo never reads it; the pid keeps two concurrent crawls apart.
-    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Leading "." so Hexo never reads it; host and pid keep concurrent crawls apart, also
+    # workers on several machines sharing one POSTS_DIR (README "Scaling out").
+    return target.with_name(f".{target.name}.{socket.gethostname()}.{os.getpid()}.tmp")
 
 
 def write_atomic(target: Path, data: bytes) -> WriteOutcome:
@@ -63,7 +65,7 @@ def check_writable(folder: Path) -> None:
 
 
 def remove_stale_temps(folder: Path, max_age: float = 3600.0) -> int:
-    """Remove the temporary files (``.<name>.<pid>.tmp``) that a killed crawl left in ``folder``
+    """Remove the temporary files (``.<name>.<host>.<pid>.tmp``) a killed crawl left in ``folder``
     and that are older than ``max_age`` seconds (younger ones may belong to a crawl still
     running beside this one). Returns how many were removed; a file that vanishes meanwhile is
     not an error.

@@ -1,0 +1,385 @@
+"""One crawl shared by many processes through Redis (issue 7), on scrapy-redis's queue.
+
+scrapy-redis alone records a request as seen when it is *scheduled* (its issues #177, #291): a
+worker killed between scheduling and writing loses that article for good. Here an article is
+*done* only once its post is safely in place (SPEC section 4, "updated only after the file is
+safely in place"); until then it is *leased* by the worker that holds its request, and a lease
+counts only while that worker's heartbeat key lives. So the requests a killed worker held are
+admitted again, by any worker reading the feed after its heartbeat expired, or by a later run.
+
+Redis keys, per spider (``sinacrawl:<spider>:…``): ``requests`` (scrapy-redis's priority queue),
+``done`` (hash: document id → ``<unix time written> <host>:<posts folder>``), ``lease:<docid>``
+(the id of the worker holding the request, with an expiry as a backstop), ``worker:<id>``
+(a worker's heartbeat, ``busy`` or ``idle``, refreshed every third of its lifetime, deleted when
+the worker closes). An idle worker stays open while another live worker is busy (a feed page it
+parses may queue more articles), so every worker closes only when the whole crawl is over.
+
+This module imports ``redis`` and ``scrapy_redis``; :mod:`sinacrawl.distributed` loads it only
+when ``REDIS_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Self
+
+import redis
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.dupefilters import BaseDupeFilter
+from scrapy.exceptions import DontCloseSpider
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.misc import build_from_crawler, load_object
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
+
+from sinacrawl.docid import document_id
+from sinacrawl.items import ArticleItem
+
+__all__ = [
+    "Admission",
+    "Claim",
+    "ClusterState",
+    "DonePipeline",
+    "Keys",
+    "LeaseDupeFilter",
+    "LeasingScheduler",
+    "article_key",
+    "article_modified",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Scheduling time. KEYS: done hash, lease key. ARGV: docid, this worker, lease ms, worker-key
+#: prefix, mtime. A lease held by a worker whose heartbeat is gone is taken over.
+#: Done, unless the feed says Sina edited the article after its post was written (the rule of
+#: KnownPostsMiddleware). KEYS[1] the done hash; ARGV[1] the docid, last ARGV the feed's
+#: ``mtime`` (Unix seconds, or empty when unknown).
+_DONE = """
+local mark = redis.call('HGET', KEYS[1], ARGV[1])
+local modified = ARGV[#ARGV]
+if mark and (modified == '' or tonumber(modified) < tonumber(string.match(mark, '^%S+'))) then
+  return 'done'
+end
+"""
+_ADMIT = (
+    _DONE
+    + """
+local owner = redis.call('GET', KEYS[2])
+if owner and (owner == ARGV[2] or redis.call('EXISTS', ARGV[4] .. owner) == 1) then
+  return 'in_flight'
+end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if owner then return 'taken_over' end
+return 'leased'
+"""
+)
+#: Dequeue time: the worker that pops a request takes over its lease (if it has one).
+_CLAIM = (
+    _DONE
+    + """
+if redis.call('SET', KEYS[2], ARGV[2], 'XX', 'PX', ARGV[3]) then return 'claimed' end
+return 'unleased'
+"""
+)
+
+
+class Admission(StrEnum):
+    """What the shared state said when a worker wanted to schedule an article."""
+
+    LEASED = "leased"
+    TAKEN_OVER = "taken_over"  # its previous holder's heartbeat is gone
+    DONE = "done"
+    IN_FLIGHT = "in_flight"  # a live worker holds it
+
+
+class Claim(StrEnum):
+    """What the shared state said when a worker popped a request from the queue."""
+
+    CLAIMED = "claimed"
+    UNLEASED = "unleased"  # a feed page: never leased
+    DONE = "done"  # written meanwhile by another worker: skip it
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The Redis key names of one spider's shared crawl.
+
+    >>> keys = Keys.for_spider("sina_finance")
+    >>> keys.requests, keys.done, keys.lease("kyamrmz0151960"), keys.worker("h:1:ab")
+    ('sinacrawl:sina_finance:requests', 'sinacrawl:sina_finance:done', \
+'sinacrawl:sina_finance:lease:kyamrmz0151960', 'sinacrawl:sina_finance:worker:h:1:ab')
+    """
+
+    prefix: str
+
+    @classmethod
+    def for_spider(cls, name: str) -> Self:
+        """The keys of spider ``name``."""
+        return cls(f"sinacrawl:{name}:")
+
+    @property
+    def requests(self) -> str:
+        return self.prefix + "requests"
+
+    @property
+    def done(self) -> str:
+        return self.prefix + "done"
+
+    @property
+    def workers(self) -> str:
+        """The prefix of the heartbeat keys."""
+        return self.prefix + "worker:"
+
+    def lease(self, docid: str) -> str:
+        return f"{self.prefix}lease:{docid}"
+
+    def worker(self, worker_id: str) -> str:
+        return self.workers + worker_id
+
+
+def article_key(request: Request) -> str:
+    """The document id a request is about: that of the URL first requested, so that a redirect
+    hop or a retry keeps its article's lease (SPEC section 2 gives the id).
+
+    >>> article_key(Request("https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml"))
+    'kyamrmz0151960'
+    >>> article_key(Request("https://finance.sina.com.cn/", meta={"redirect_urls": [
+    ...     "https://finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml"]}))
+    'hqfskcn2160999'
+    """
+    original: str = request.meta.get("redirect_urls", [request.url])[0]
+    return document_id(original) or original
+
+
+def article_modified(request: Request) -> float | None:
+    """Sina's last edit of a feed article (Unix seconds, the feed entry's ``mtime``), or None."""
+    modified = getattr(request.cb_kwargs.get("entry"), "modified", None)
+    return None if modified is None else float(modified.timestamp())
+
+
+class ClusterState:
+    """One worker's handle on the shared state: leases, done marks, its heartbeat.
+
+    ``heartbeat``/``lease`` are seconds; ``where`` is written beside each done mark (which
+    machine and folder hold the post). Every method is one Redis round trip and raises
+    :class:`redis.RedisError` when Redis cannot be reached.
+    """
+
+    def __init__(
+        self, server: redis.Redis, keys: Keys, heartbeat: float, lease: float, where: str
+    ) -> None:
+        self.server = server
+        self.keys = keys
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.heartbeat = heartbeat
+        self.lease_ms = int(lease * 1000)
+        self.where = where
+        self.busy = True
+        self._admit = server.register_script(_ADMIT)
+        self._claim = server.register_script(_CLAIM)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Connect to ``REDIS_URL`` (and ping it, so a wrong URL stops the crawl at once).
+
+        Settings: ``SINACRAWL_REDIS_HEARTBEAT`` (s, default 10), ``SINACRAWL_REDIS_LEASE``
+        (s, default 3600), ``POSTS_DIR``.
+        """
+        settings = crawler.settings
+        assert crawler.spidercls is not None
+        server = redis.Redis.from_url(settings["REDIS_URL"])
+        server.ping()
+        posts = Path(settings.get("POSTS_DIR", "output")).resolve()
+        return cls(
+            server,
+            Keys.for_spider(crawler.spidercls.name),
+            settings.getfloat("SINACRAWL_REDIS_HEARTBEAT", 10.0),
+            settings.getfloat("SINACRAWL_REDIS_LEASE", 3600.0),
+            f"{socket.gethostname()}:{posts}",
+        )
+
+    def beat(self) -> None:
+        """Say this worker is alive, busy or idle, for the next ``heartbeat`` seconds."""
+        status = "busy" if self.busy else "idle"
+        self.server.set(self.keys.worker(self.worker_id), status, px=int(self.heartbeat * 1000))
+
+    def set_busy(self, busy: bool) -> None:
+        """Publish a change of this worker's status at once (nothing is sent when unchanged)."""
+        if busy != self.busy:
+            self.busy = busy
+            self.beat()
+
+    def others_busy(self) -> bool:
+        """Is another live worker of this crawl busy?"""
+        mine = self.keys.worker(self.worker_id).encode()
+        others = [k for k in self.server.scan_iter(match=self.keys.workers + "*") if k != mine]
+        return bool(others) and b"busy" in self.server.mget(others)
+
+    def retire(self) -> None:
+        """Say this worker is gone: the leases it still holds lapse at once."""
+        self.server.delete(self.keys.worker(self.worker_id))
+
+    def admit(self, docid: str, modified: float | None) -> Admission:
+        """May this worker schedule article ``docid`` (last edited at ``modified``, Unix
+        seconds, if known)? Leases it when so."""
+        args = [docid, self.worker_id, self.lease_ms, self.keys.workers, _arg(modified)]
+        return Admission(self._run(self._admit, docid, args))
+
+    def claim(self, docid: str, modified: float | None) -> Claim:
+        """This worker popped a request for ``docid``: take its lease, or learn it is done."""
+        args = [docid, self.worker_id, self.lease_ms, _arg(modified)]
+        return Claim(self._run(self._claim, docid, args))
+
+    def mark_done(self, docid: str) -> None:
+        """The post of ``docid`` is safely written: record when and where, drop its lease."""
+        with self.server.pipeline(transaction=True) as pipe:
+            pipe.hset(self.keys.done, docid, f"{time.time():.3f} {self.where}")
+            pipe.delete(self.keys.lease(docid))
+            pipe.execute()
+
+    def _run(self, script: Any, docid: str, args: list[Any]) -> str:
+        result = script(keys=[self.keys.done, self.keys.lease(docid)], args=args)
+        return result.decode() if isinstance(result, bytes) else str(result)
+
+
+def _arg(modified: float | None) -> str:
+    return "" if modified is None else repr(modified)
+
+
+class LeaseDupeFilter(BaseDupeFilter):
+    """``DUPEFILTER_CLASS`` keyed by document id: an article already done (and not edited since,
+    by its feed entry's ``mtime``), or leased by a live worker, is seen; anything else is
+    leased to this worker and scheduled. A redirect hop belongs to an article already admitted
+    and passes. Feed pages and retries carry ``dont_filter`` and never get here. Stats
+    ``sinacrawl/redis/<Admission>``; a done article also counts as ``sinacrawl/post/skipped``
+    (the summary's ``skipped``: its post exists).
+    """
+
+    def __init__(self, state: ClusterState, stats: StatsCollector) -> None:
+        self.state = state
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(ClusterState.from_crawler(crawler), crawler.stats)
+
+    def request_seen(self, request: Request) -> bool:
+        if "redirect_urls" in request.meta:
+            return False
+        docid = article_key(request)
+        outcome = self.state.admit(docid, article_modified(request))
+        self.stats.inc_value(f"sinacrawl/redis/{outcome}")
+        if outcome is Admission.DONE:
+            self.stats.inc_value("sinacrawl/post/skipped")
+        if outcome is Admission.TAKEN_OVER:
+            logger.info("article %s was held by a worker that is gone; crawling it", request.url)
+        return outcome in (Admission.DONE, Admission.IN_FLIGHT)
+
+    def log(self, request: Request, spider: Spider) -> None:
+        logger.debug("article done or in flight elsewhere: %s", request.url)
+
+
+class LeasingScheduler(Scheduler):  # type: ignore[misc]
+    """scrapy-redis's scheduler on the queue ``sinacrawl:<spider>:requests`` (a priority queue,
+    so feed pages go first), with a :class:`LeaseDupeFilter` (``DUPEFILTER_CLASS``), this
+    worker's heartbeat while it is open, and a claim on each request it pops: a request whose
+    article was written meanwhile is skipped (stat ``sinacrawl/redis/skipped_done``). The
+    queue is scrapy-redis's; opening, closing and the stats calls are redone here in Scrapy
+    2.19's form. The queue outlives every worker: ``SCHEDULER_PERSIST`` off raises
+    :class:`ValueError` (one worker closing would empty the queue the others share).
+    """
+
+    def __init__(self, dupefilter: LeaseDupeFilter, stats: StatsCollector) -> None:
+        state = dupefilter.state
+        super().__init__(state.server, persist=True, dupefilter=dupefilter)
+        self.state = state
+        self.stats = stats
+        self.heartbeat = LoopingCall(state.beat)
+
+    def spider_idle(self, spider: Spider) -> None:
+        """Keep this worker open while another one is busy: the engine asks again every few
+        seconds and pulls whatever the busy ones queued meanwhile."""
+        self.state.set_busy(False)
+        if self.state.others_busy():
+            raise DontCloseSpider
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        dupefilter = build_from_crawler(load_object(crawler.settings["DUPEFILTER_CLASS"]), crawler)
+        if not isinstance(dupefilter, LeaseDupeFilter):
+            raise ValueError(
+                f"{cls.__name__} needs DUPEFILTER_CLASS = LeaseDupeFilter, "
+                f"got {type(dupefilter).__name__}"
+            )
+        if not crawler.settings.getbool("SCHEDULER_PERSIST"):
+            raise ValueError(f"{cls.__name__} needs SCHEDULER_PERSIST: the queue is shared")
+        assert crawler.stats is not None
+        scheduler = cls(dupefilter, crawler.stats)
+        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        return scheduler
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.queue = PriorityQueue(self.server, spider, self.state.keys.requests)
+        self.heartbeat.start(self.state.heartbeat / 3, now=True)
+        logger.info(
+            "worker %s on queue %s (%d requests waiting)",
+            self.state.worker_id, self.state.keys.requests, len(self.queue),
+        )  # fmt: skip
+
+    def close(self, reason: str) -> None:
+        if self.heartbeat.running:
+            self.heartbeat.stop()
+        self.state.retire()
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.queue.push(request)
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        while (popped := self.queue.pop()) is not None:
+            request: Request = popped
+            self.stats.inc_value("scheduler/dequeued/redis")
+            claim = self.state.claim(article_key(request), article_modified(request))
+            if claim is not Claim.DONE:
+                self.state.set_busy(True)
+                return request
+            self.stats.inc_value("sinacrawl/redis/skipped_done")
+            self.stats.inc_value("sinacrawl/post/skipped")
+            logger.debug("article written meanwhile by another worker: %s", request.url)
+        return None
+
+
+class DonePipeline:
+    """Item pipeline after ``PostWriterPipeline`` (300): an item reaches it only once its post
+    is in place, and is then marked done (its lease dropped). A dropped item is never marked,
+    so a later run tries it again. Stat ``sinacrawl/redis/marked_done``.
+    """
+
+    def __init__(self, state: ClusterState, stats: StatsCollector) -> None:
+        self.state = state
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(ClusterState.from_crawler(crawler), crawler.stats)
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        self.state.mark_done(item.docid or item.url)
+        self.stats.inc_value("sinacrawl/redis/marked_done")
+        return item
