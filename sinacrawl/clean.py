@@ -39,7 +39,8 @@ _EDITOR = re.compile(r"责任编辑[:：]\S*")
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
 _LINE_BREAK = re.compile(r"[ \t\r\n\f\v]*\n[ \t\r\n\f\v]*")
 _BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t\r\f\v]*\n)")
-_ESCAPES: Final = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;"})
+#: Written as entities (no replacement brings one back, so the order does not matter).
+_ESCAPES: Final = (("{", "&#123;"), ("}", "&#125;"), ("`", "&#96;"))
 #: Promotional blocks are short; a long block is the author's text whatever it starts with.
 _PROMO_MAX_CHARS = 160
 
@@ -75,7 +76,7 @@ def _remove_clutter(container: HtmlElement) -> None:
     for node in selectors.REMOVE(container):
         _drop(node)
     for node in selectors.PROMO_BLOCKS(container):
-        text = _WHITE.sub("", node.text_content())
+        text = "".join(node.text_content().split())  # white space out, as _WHITE would
         if len(text) <= _PROMO_MAX_CHARS and selectors.PROMO_TEXT.match(text):
             _drop(node)
 
@@ -119,7 +120,10 @@ def layout(html: str) -> str:
             pieces[index] = _BLANK_LINE_AHEAD.sub("&#10;", piece)
         else:
             pieces[index] = _LINE_BREAK.sub("\n", piece)
-    return "".join(pieces).strip(" \t\r\n\f\v").translate(_ESCAPES)
+    laid_out = "".join(pieces).strip(" \t\r\n\f\v")
+    for character, entity in _ESCAPES:  # str.replace: several times faster than str.translate
+        laid_out = laid_out.replace(character, entity)
+    return laid_out
 
 
 def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:

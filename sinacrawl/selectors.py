@@ -40,46 +40,51 @@ PLACEHOLDER_IMAGE: Final = re.compile(r"^(?:https?:)?//n\.sinaimg\.cn/default/")
 #: First match wins. ``#artibody``: finance template (recon-*); ``#article``: news template
 #: (gne-news-2019-09-07) and the 2005 house template (cwced-bj-house-2005-03-31);
 #: ``section.art_content``: the sina.cn mobile template (magichtml-finance-sina-cn-mobile-2005).
+#: ``id()`` reads the parser's table of ids (the first element with the id, as
+#: ``//*[@id=…]`` would give first) instead of visiting every element of the page.
 CONTAINER: Final = (
-    XPath("//*[@id='artibody']"),
-    XPath("//*[@id='article']"),
+    XPath("id('artibody')"),
+    XPath("id('article')"),
     XPath(f"//section[{_has_class('art_content')}]"),
 )
 
 # --- what the body loses (SPEC section 3) -----------------------------------------------------
-#: Removed with everything inside them.
+#: Removed with everything inside them, by tag.
+_REMOVE_TAGS: Final = (
+    "script", "style", "noscript", "iframe", "ins", "object", "embed", "form", "video", "audio",
+)  # fmt: skip
+#: Removed with everything inside them, by mark: predicates that read only ``@class``, ``@id``
+#: and ``@data-sudaclick``.
+_REMOVE_MARKED: Final = (
+    # QR block and app promotion (recon-*: div.appendQr_wrap; kaihu/finance_app widgets)
+    _has_class("appendQr_wrap"),
+    "contains(@class, 'kaihu') or contains(@id, 'kaihu')",
+    "starts-with(@class, 'finance_app_') or contains(@class, ' finance_app_')",
+    # live quote spans (gne-finance-usstock-2019-09-09: span#quote_JPM)
+    "self::span and starts-with(@id, 'quote_')",
+    # market chart widget (recon16-*, magichtml-finance-forexroll-2016: div.ct_hqimg)
+    _has_class("ct_hqimg"),
+    # ad slots (magichtml-news-2024-05-16: div#ad_44086 around ins.sinaads)
+    "starts-with(@id, 'ad_')",
+    _has_class("otherContent_01"),
+    # "related news" box (recon-2021-05-01: blockquote.fin_reference)
+    _has_class("fin_reference"),
+    _has_class("article-notice"),
+    # stock-forum promotion (recon16-*: div[data-sudaclick=suda_1028_guba])
+    "@data-sudaclick='suda_1028_guba'",
+    # video players (a poster image there is not an article image)
+    "contains(@class, 'video') or contains(@id, 'video')",
+    "contains(@class, 'miaopai')",
+)
+#: Everything removed with its content, and comments. One union, where only elements that carry
+#: one of those attributes evaluate the string tests (2.5 times faster than one path per entry).
 REMOVE: Final = XPath(
     " | ".join(
         [
-            ".//script",
-            ".//style",
-            ".//noscript",
-            ".//iframe",
-            ".//ins",
-            ".//object",
-            ".//embed",
-            ".//form",
-            ".//video",
-            ".//audio",
-            # QR block and app promotion (recon-*: div.appendQr_wrap; kaihu/finance_app widgets)
-            f".//*[{_has_class('appendQr_wrap')}]",
-            ".//*[contains(@class, 'kaihu') or contains(@id, 'kaihu')]",
-            ".//*[starts-with(@class, 'finance_app_') or contains(@class, ' finance_app_')]",
-            # live quote spans (gne-finance-usstock-2019-09-09: span#quote_JPM)
-            ".//span[starts-with(@id, 'quote_')]",
-            # market chart widget (recon16-*, magichtml-finance-forexroll-2016: div.ct_hqimg)
-            f".//*[{_has_class('ct_hqimg')}]",
-            # ad slots (magichtml-news-2024-05-16: div#ad_44086 around ins.sinaads)
-            ".//*[starts-with(@id, 'ad_')]",
-            f".//*[{_has_class('otherContent_01')}]",
-            # "related news" box (recon-2021-05-01: blockquote.fin_reference)
-            f".//*[{_has_class('fin_reference')}]",
-            f".//*[{_has_class('article-notice')}]",
-            # stock-forum promotion (recon16-*: div[data-sudaclick=suda_1028_guba])
-            ".//*[@data-sudaclick='suda_1028_guba']",
-            # video players (a poster image there is not an article image)
-            ".//*[contains(@class, 'video') or contains(@id, 'video')]",
-            ".//*[contains(@class, 'miaopai')]",
+            *(f".//{tag}" for tag in _REMOVE_TAGS),
+            ".//*[@class or @id or @data-sudaclick]["
+            + " or ".join(f"({test})" for test in _REMOVE_MARKED)
+            + "]",
             ".//comment()",
         ]
     )
