@@ -10,6 +10,7 @@ from typing import Final
 from urllib.parse import urljoin
 
 import nh3
+from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors
@@ -73,7 +74,12 @@ def _drop(node: HtmlElement) -> None:
 
 
 def _remove_clutter(container: HtmlElement) -> None:
-    for node in selectors.REMOVE(container):
+    # Dropping in any order gives the same tree: each node's tail text stays where it was.
+    doomed = [
+        *container.iterdescendants(*selectors.REMOVE_TAGS, Comment),
+        *selectors.REMOVE_MARKED(container),
+    ]
+    for node in doomed:
         _drop(node)
     for node in selectors.PROMO_BLOCKS(container):
         text = "".join(node.text_content().split())  # white space out, as _WHITE would
