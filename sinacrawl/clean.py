@@ -10,6 +10,7 @@ from typing import Final
 from urllib.parse import urljoin
 
 import nh3
+from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors
@@ -37,9 +38,13 @@ URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 _WHITE = re.compile(r"\s+")
 _EDITOR = re.compile(r"责任编辑[:：]\S*")
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
-_LINE_BREAK = re.compile(r"[ \t\r\n\f\v]*\n[ \t\r\n\f\v]*")
+#: White space around a line break. The lookbehind lets a match start only where a run of
+#: white space starts: without it a long run with no line break is rescanned from each of its
+#: positions (quadratic: 40,000 spaces took a second).
+_LINE_BREAK = re.compile(r"(?<![ \t\r\f\v])[ \t\r\f\v]*\n[ \t\r\n\f\v]*")
 _BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t\r\f\v]*\n)")
-_ESCAPES: Final = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;"})
+#: Written as entities (no replacement brings one back, so the order does not matter).
+_ESCAPES: Final = (("{", "&#123;"), ("}", "&#125;"), ("`", "&#96;"))
 #: A tilde followed by another: no run of ``~`` is left, so no line opens a ``~~~`` fence.
 _TILDE_RUN = re.compile(r"~(?=~)")
 #: Promotional blocks are short; a long block is the author's text whatever it starts with.
@@ -74,10 +79,15 @@ def _drop(node: HtmlElement) -> None:
 
 
 def _remove_clutter(container: HtmlElement) -> None:
-    for node in selectors.REMOVE(container):
+    # Dropping in any order gives the same tree: each node's tail text stays where it was.
+    doomed = [
+        *container.iterdescendants(*selectors.REMOVE_TAGS, Comment),
+        *selectors.REMOVE_MARKED(container),
+    ]
+    for node in doomed:
         _drop(node)
     for node in selectors.PROMO_BLOCKS(container):
-        text = _WHITE.sub("", node.text_content())
+        text = "".join(node.text_content().split())  # white space out, as _WHITE would
         if len(text) <= _PROMO_MAX_CHARS and selectors.PROMO_TEXT.match(text):
             _drop(node)
 
@@ -126,7 +136,10 @@ def layout(html: str) -> str:
             pieces[index] = _BLANK_LINE_AHEAD.sub("&#10;", piece)
         else:
             pieces[index] = _LINE_BREAK.sub("\n", piece)
-    return _TILDE_RUN.sub("&#126;", "".join(pieces).strip(" \t\r\n\f\v").translate(_ESCAPES))
+    laid_out = "".join(pieces).strip(" \t\r\n\f\v")
+    for character, entity in _ESCAPES:  # str.replace: several times faster than str.translate
+        laid_out = laid_out.replace(character, entity)
+    return _TILDE_RUN.sub("&#126;", laid_out)
 
 
 def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import NoReturn, Self
 
 import lxml.etree
-import lxml.html
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from scrapy.statscollectors import StatsCollector
@@ -24,7 +23,14 @@ from sinacrawl.charset import decode_page
 from sinacrawl.clean import clean_body, https_url
 from sinacrawl.dates import format_rfc1123
 from sinacrawl.docid import post_filename
-from sinacrawl.extract import article_container, headline_text, og_image, page_title, published
+from sinacrawl.extract import (
+    article_container,
+    headline_text,
+    og_image,
+    page_title,
+    parse_page,
+    published,
+)
 from sinacrawl.items import ArticleItem
 from sinacrawl.post import PostFields, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps, write_atomic
@@ -79,7 +85,7 @@ class FieldsPipeline:
                 "no declared charset decodes %s cleanly; used %s", item.url, decoded.encoding
             )
         try:
-            tree = lxml.html.document_fromstring(decoded.text)
+            tree = parse_page(decoded, item.page)
         except (lxml.etree.ParserError, ValueError) as exc:
             _drop(self.stats, item, "unparsable", str(exc))
         item.page = b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import yaml
 
@@ -53,6 +54,8 @@ def clean_value(value: str) -> str:
     '央行: 降准 0.5 个百分点'
     """
     collapsed = _SPACE_RUN.sub(" ", value)
+    if collapsed.isprintable():  # no Cc, Cf, Cs, Co, Cn: nothing below would go
+        return collapsed.strip()
     kept = "".join(
         ch
         for ch in collapsed
@@ -70,6 +73,7 @@ def quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+@lru_cache(maxsize=256)  # categories and author: the same few values on every post
 def scalar(value: str) -> str:
     """``value`` plain where YAML 1.1 (PyYAML) and 1.2 (js-yaml) both read it back as the same
     string, single-quoted otherwise (SPEC section 1, ``author`` and categories).

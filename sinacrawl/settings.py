@@ -15,6 +15,9 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# An article response yields one item and the pipelines are synchronous: Scrapy's default of
+# 100 starts 100 asyncio tasks per response for nothing (0.7 ms a page, bench/run.py).
+CONCURRENT_ITEMS = 1
 
 DOWNLOADER_MIDDLEWARES = {
     # Next to the download itself, like HttpCacheMiddleware (900), so that redirect, retry and

@@ -1,0 +1,355 @@
+"""Benchmark sinacrawl against the parse floor, trafilatura and GNE (issue 6).
+
+Run from the project root after ``pip install -e ".[bench]"``::
+
+    python bench/run.py --replay ../shared/corpus --articles 2000
+
+Everything runs on one core (the process pins itself; the crawl subprocesses inherit it). The
+pages are the corpus's article pages that ``expected.jsonl`` marks ``post: true``. Per page each
+extractor runs ``--repeats`` times on the same bytes and the fastest run counts (as ``timeit``
+does); a figure is the median of those over the pages:
+
+- ``parse_floor_ms``: ``lxml.html.document_fromstring`` on the page's bytes, nothing else;
+- ``extract_ms``: what the pipelines do, without Scrapy or disk: decode, parse, extract the front
+  matter, clean the body, render the post;
+- ``trafilatura_ms``: ``trafilatura.extract(text, output_format="html", include_images=True)``;
+- ``gne_ms``: ``GeneralNewsExtractor().extract(text)``;
+- ``extract_ms_0_5mb`` and ``extract_ms_5mb``: ``extract_ms`` for one finance page whose article
+  is grown (its paragraphs repeated) to 0.5 MB and to 5 MB; ``size_growth`` is the ratio of their
+  costs per byte (1 = linear, 10 = quadratic).
+
+Then a whole ``scrapy crawl sina_finance`` over a replay folder of ``--articles`` articles (each
+a distinct URL whose manifest line points at a corpus page through a symbolic link: no copies)
+and roll-feed pages listing them: wall time, CPU time and peak RSS of the process; and the same
+for a tenth of the articles (``*_small``). The posts go to a temporary folder under
+``--posts-in`` (default ``/dev/shm`` when it exists, so that the figure is sinacrawl's work and
+not the disk's fsync latency; give ``--posts-in /tmp`` to include it).
+
+Each figure is printed as ``name=value``, then the ratios, then ``accuracy_<extractor>=R/N``:
+on how many pages the extractor kept every ``must_contain`` text and dropped every
+``must_not_contain`` text (compared as the corpus README says: tags removed, entities decoded,
+white space removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+
+import lxml.html
+from w3lib.url import canonicalize_url
+
+try:
+    import trafilatura
+    from gne import GeneralNewsExtractor
+except ImportError as exc:  # the optional extra is missing
+    sys.exit(f"{exc}: install the benchmark's extra first: pip install -e '.[bench]'")
+
+from sinacrawl.charset import decode_page
+from sinacrawl.clean import clean_body, https_url
+from sinacrawl.dates import format_rfc1123
+from sinacrawl.extract import article_container, og_image, page_title, parse_page, published
+from sinacrawl.feed import feed_url
+from sinacrawl.post import PostFields, render_post
+from sinacrawl.replay import MANIFEST, load_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+CATEGORIES = ("金融", "新浪财经", "新浪财经－国內")
+FEED_LID = 1686
+FEED_PAGE_SIZE = 50
+_TAG = re.compile(r"<[^>]+>")
+_WHITE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One corpus article: its URL, saved bytes, Content-Type and ``expected.jsonl`` line."""
+
+    url: str
+    file: Path
+    body: bytes
+    content_type: str | None
+    expected: dict[str, object]
+
+
+def load_pages(corpus: Path) -> list[Page]:
+    """The corpus's ``post: true`` article pages, in ``expected.jsonl`` order."""
+    answers = load_manifest(corpus)
+    pages = []
+    for line in (corpus / "expected.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        case = json.loads(line)
+        if case["post"] is not True:
+            continue
+        entry = answers[canonicalize_url(case["url"])][-1]
+        assert entry.file is not None, case["url"]
+        pages.append(
+            Page(case["url"], entry.file, entry.file.read_bytes(), entry.content_type or None, case)
+        )
+    return pages
+
+
+# --- the extractors, each from the page's bytes ---------------------------------------------
+
+
+def parse_floor(page: Page) -> str:
+    """lxml's parse of the whole page and nothing else (the floor)."""
+    lxml.html.document_fromstring(page.body)
+    return ""
+
+
+def sinacrawl_extract(page: Page) -> str:
+    """What FieldsPipeline and BodyPipeline do, then the post rendered: the body HTML."""
+    tree = parse_page(decode_page(page.body, page.content_type), page.body)
+    title, moment, og = page_title(tree), published(tree), og_image(tree)
+    container = article_container(tree)
+    assert title and moment and container is not None, page.url
+    body = clean_body(container, page.url)
+    assert body is not None, page.url
+    headimg = next(iter(body.images), None) or (https_url(og, page.url) if og else "") or ""
+    fields = PostFields(title, CATEGORIES, headimg, "新浪财经", format_rfc1123(moment), headimg)
+    render_post(fields, body.html)
+    return body.html
+
+
+def _text(page: Page) -> str:
+    return decode_page(page.body, page.content_type).text
+
+
+def trafilatura_extract(page: Page) -> str:
+    """trafilatura's HTML output with images."""
+    return trafilatura.extract(_text(page), output_format="html", include_images=True) or ""
+
+
+def gne_extract(page: Page) -> str:
+    """GNE's extracted article text."""
+    return str(GeneralNewsExtractor().extract(_text(page)).get("content") or "")
+
+
+def median_ms(
+    pages: list[Page], extractor: Callable[[Page], str], repeats: int
+) -> tuple[float, list[str]]:
+    """Median over ``pages`` of the fastest of ``repeats`` runs, in ms; and each page's output."""
+    outputs = [extractor(page) for page in pages]  # warm-up (imports, caches)
+    best = []
+    for page in pages:
+        fastest = math.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            extractor(page)
+            fastest = min(fastest, time.perf_counter() - start)
+        best.append(fastest * 1000)
+    return statistics.median(best), outputs
+
+
+def grown(page: Page, size: int) -> Page:
+    """``page`` with its article's paragraphs repeated until the page is at least ``size``
+    bytes (UTF-8): a long article, so that all of it is parsed, cleaned and rendered.
+    """
+    tree = lxml.html.document_fromstring(page.body)
+    container = article_container(tree)
+    assert container is not None, page.url
+    paragraphs = [deepcopy(p) for p in container.iter("p")]
+    step = sum(len(lxml.html.tostring(p, encoding="utf-8")) for p in paragraphs)
+    for _ in range(max(0, size - len(page.body)) // step + 1):
+        container.extend(deepcopy(p) for p in paragraphs)
+    body = lxml.html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+    return Page(page.url, page.file, body, "text/html; charset=utf-8", page.expected)
+
+
+# --- accuracy --------------------------------------------------------------------------------
+
+
+def body_text(markup: str) -> str:
+    """Text as expected.jsonl compares it: tags removed, entities decoded, no white space."""
+    return _WHITE.sub("", html.unescape(_TAG.sub("", markup)))
+
+
+def accurate(page: Page, output: str) -> bool:
+    """Did ``output`` keep every ``must_contain`` text and drop every ``must_not_contain``?"""
+    text = body_text(output)
+    kept = page.expected["must_contain"]
+    gone = page.expected["must_not_contain"]
+    assert isinstance(kept, list) and isinstance(gone, list)
+    return all(_WHITE.sub("", k) in text for k in kept) and not any(
+        _WHITE.sub("", g) in text for g in gone
+    )
+
+
+# --- the crawl -------------------------------------------------------------------------------
+
+
+def build_replay(folder: Path, corpus: Path, pages: list[Page], articles: int) -> int:
+    """Fill ``folder`` with a replay of ``articles`` distinct article URLs cycling over
+    ``pages`` (manifest lines into a symbolic link to the corpus's files: no copies) and roll-feed
+    pages listing them; return the number of feed pages.
+    """
+    (folder / "corpus").symlink_to(corpus.resolve(), target_is_directory=True)
+    (folder / "feeds").mkdir()
+    feed_pages = math.ceil(articles / FEED_PAGE_SIZE)
+    lines = ["url\tfile\tstatus\tcontent_type\tlocation"]
+    entries = []
+    for number in range(articles):
+        page = pages[number % len(pages)]
+        url = f"https://finance.sina.com.cn/bench/2024-01-01/doc-ibench{number:08d}.shtml"
+        file = "corpus/" + page.file.relative_to(corpus.resolve()).as_posix()
+        lines.append(f"{url}\t{file}\t\t{page.content_type or ''}\t")
+        entries.append({"url": url, "title": page.expected["title"], "ctime": "1640069802"})
+    for index in range(feed_pages):
+        data = entries[index * FEED_PAGE_SIZE : (index + 1) * FEED_PAGE_SIZE]
+        name = f"feeds/page{index + 1}.json"
+        (folder / name).write_text(json.dumps({"result": {"data": data}}), encoding="utf-8")
+        url = feed_url(FEED_LID, index + 1, FEED_PAGE_SIZE)
+        lines.append(f"{url}\t{name}\t\tapplication/json; charset=utf-8\t")
+    (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return feed_pages
+
+
+#: Starts the crawl from a fresh, small interpreter and prints its wall time (s), CPU time
+#: (s), peak RSS (KB) and exit code. A child's ``ru_maxrss`` counts what its parent held when
+#: it was forked, so the crawl must not be forked from this process, which holds trafilatura,
+#: GNE and the pages.
+_LAUNCHER = """
+import os, sys, time
+quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
+start = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=quiet)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+print(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlRun:
+    """One replay crawl: wall and CPU time (s), peak RSS (MB) and posts written."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    written: int
+
+
+def crawl(corpus: Path, pages: list[Page], articles: int, posts_in: Path | None) -> CrawlRun:
+    """``scrapy crawl sina_finance`` over a fresh replay of ``articles`` articles, its posts
+    written into a fresh folder under ``posts_in`` (the system's temporary folder if None).
+    """
+    with (
+        tempfile.TemporaryDirectory(prefix="sinacrawl-bench-") as temp,
+        tempfile.TemporaryDirectory(prefix="sinacrawl-bench-posts-", dir=posts_in) as posts,
+    ):
+        folder = Path(temp) / "replay"
+        folder.mkdir()
+        feed_pages = build_replay(folder, corpus, pages, articles)
+        log = Path(temp) / "crawl.log"
+        settings = {
+            "REPLAY_DIR": folder,
+            "POSTS_DIR": posts,
+            "LOG_FILE": log,
+            "LOG_LEVEL": "INFO",
+            # Replayed answers come at once: no throttling, and enough requests in flight to
+            # keep the core busy (Scrapy's default of 16, for one domain here).
+            "AUTOTHROTTLE_ENABLED": False,
+            "DOWNLOAD_DELAY": 0,
+            "CONCURRENT_REQUESTS": 16,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+            "TELNETCONSOLE_ENABLED": False,
+        }
+        command = [sys.executable, "-m", "scrapy", "crawl", "sina_finance"]
+        command += ["-a", f"pages={feed_pages}"]
+        for name, value in settings.items():
+            command += ["-s", f"{name}={value}"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+        launcher = [sys.executable, "-c", _LAUNCHER, *command]
+        report = subprocess.run(
+            launcher, cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        seconds, cpu, rss_kb, code = report.stdout.split()
+        text = log.read_text(encoding="utf-8")
+        if code != "0" or "Traceback" in text:
+            sys.exit(f"the crawl failed (exit {code}):\n{text[-3000:]}")
+        written = sum(1 for _ in Path(posts).glob("*.md"))
+        return CrawlRun(float(seconds), float(cpu), int(rss_kb) / 1024, written)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures; 0 on success."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replay", type=Path, required=True, help="the corpus replay folder")
+    parser.add_argument("--articles", type=int, default=2000, help="articles in the crawl")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per page (fastest counts)")
+    shm = Path("/dev/shm")
+    parser.add_argument(
+        "--posts-in",
+        type=Path,
+        default=shm if shm.is_dir() else None,
+        help="folder for the crawl's temporary POSTS_DIR (default /dev/shm if present)",
+    )
+    args = parser.parse_args(argv)
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    corpus = args.replay.resolve()
+    pages = load_pages(corpus)
+    small_articles = max(1, args.articles // 10)
+
+    figures: dict[str, float] = {}
+    outputs: dict[str, list[str]] = {}
+    figures["parse_floor_ms"], _ = median_ms(pages, parse_floor, args.repeats)
+    figures["extract_ms"], outputs["sinacrawl"] = median_ms(pages, sinacrawl_extract, args.repeats)
+    half = args.repeats // 2 or 1
+    figures["trafilatura_ms"], outputs["trafilatura"] = median_ms(pages, trafilatura_extract, half)
+    figures["gne_ms"], outputs["gne"] = median_ms(pages, gne_extract, half)
+    finance = next(page for page in pages if "/recon-" in page.file.as_posix())
+    sizes = {"extract_ms_0_5mb": 500_000, "extract_ms_5mb": 5_000_000}
+    big_pages = {name: grown(finance, size) for name, size in sizes.items()}
+    for name, page in big_pages.items():
+        figures[name], _ = median_ms([page], sinacrawl_extract, half)
+
+    runs = {
+        "": crawl(corpus, pages, args.articles, args.posts_in),
+        "_small": crawl(corpus, pages, small_articles, args.posts_in),
+    }
+    for suffix, articles in (("", args.articles), ("_small", small_articles)):
+        run = runs[suffix]
+        if run.written != articles:
+            sys.exit(f"the crawl of {articles} articles wrote {run.written} posts")
+        figures[f"crawl_pages_per_s{suffix}"] = articles / run.seconds
+        figures[f"crawl_ms_per_page{suffix}"] = run.seconds * 1000 / articles
+        figures[f"crawl_cpu_ms_per_page{suffix}"] = run.cpu_seconds * 1000 / articles
+        figures[f"peak_rss_mb{suffix}"] = run.peak_rss_mb
+
+    floor, extract = figures["parse_floor_ms"], figures["extract_ms"]
+    bytes_0_5, bytes_5 = (len(big_pages[name].body) for name in sizes)
+    ratios = {
+        "extract_vs_floor": extract / floor,
+        "crawl_vs_floor": figures["crawl_ms_per_page"] / floor,
+        "trafilatura_vs_extract": figures["trafilatura_ms"] / extract,
+        "gne_vs_extract": figures["gne_ms"] / extract,
+        "rss_growth": figures["peak_rss_mb"] / figures["peak_rss_mb_small"],
+        "size_growth": (figures["extract_ms_5mb"] / bytes_5)
+        / (figures["extract_ms_0_5mb"] / bytes_0_5),
+    }
+    for name, value in {**figures, **ratios}.items():
+        print(f"{name}={value:.3f}")
+    for name, results in outputs.items():
+        right = sum(accurate(page, output) for page, output in zip(pages, results, strict=True))
+        print(f"accuracy_{name}={right}/{len(pages)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
