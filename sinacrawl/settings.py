@@ -60,5 +60,9 @@ SINACRAWL_CHANNELS = {
     "china": {"lid": 1686, "categories": ["金融", "新浪财经", "新浪财经－国內"]},
 }
 
+# No telnet console: an unattended crawler has no use for it, and concurrent crawls (tests,
+# scrapyd, workers) would race for its port range and log a traceback when it runs out.
+TELNETCONSOLE_ENABLED = False
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
