@@ -133,7 +133,7 @@ def _settled(doc: HtmlElement, container: HtmlElement) -> bool:
     for node in selectors.TITLE[0](doc):
         if node in open_elements:
             return False
-        if clean_value(node.text_content()):
+        if headline_text(node.text_content()):
             break
     else:
         return False
