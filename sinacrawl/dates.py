@@ -6,7 +6,15 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
 
-__all__ = ["BEIJING", "beijing_day", "format_rfc1123", "parse_date_text", "parse_iso", "parse_unix"]
+__all__ = [
+    "BEIJING",
+    "beijing_day",
+    "format_rfc1123",
+    "parse_date_text",
+    "parse_iso",
+    "parse_unix",
+    "plausible",
+]
 
 #: Sina's pages and feed speak Beijing time, UTC+8 (no DST).
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -77,6 +85,26 @@ def format_rfc1123(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("format_rfc1123 needs an aware datetime")
     return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+#: The earliest publication time believed (Sina went online in 1998; older dates on its pages
+#: are typos or placeholders such as year 1).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+#: How far ahead of this machine's clock a publication time may be (clock skew, time zones).
+LEEWAY = timedelta(days=2)
+
+
+def plausible(moment: datetime, now: datetime | None = None) -> bool:
+    """Whether ``moment`` (aware) can be a Sina article's publication time: from 1990 to two
+    days past ``now`` (default: the current time). A page's ``9999-12-31`` or ``0001年01月01日``
+    is not a date to publish a post under (it would also overflow RFC 1123 formatting).
+
+    >>> plausible(datetime(2021, 12, 21, 14, 56, tzinfo=BEIJING))
+    True
+    >>> plausible(datetime(9999, 12, 31, tzinfo=BEIJING))
+    False
+    """
+    return EARLIEST <= moment <= (now or datetime.now(UTC)) + LEEWAY
 
 
 def beijing_day(moment: datetime) -> date:

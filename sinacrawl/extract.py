@@ -17,7 +17,7 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstru
 
 from sinacrawl import selectors
 from sinacrawl.charset import Decoded
-from sinacrawl.dates import parse_date_text, parse_iso
+from sinacrawl.dates import parse_date_text, parse_iso, plausible
 from sinacrawl.post import clean_value
 
 __all__ = [
@@ -82,15 +82,17 @@ def page_title(doc: HtmlElement) -> str | None:
 
 def published(doc: HtmlElement) -> datetime | None:
     """Publication time: ``article:published_time`` (ISO 8601; no offset = Beijing), else the
-    first visible date text (``2021年12月21日 14:56``, Beijing). ``None`` when neither parses.
+    first visible date text (``2021年12月21日 14:56``, Beijing). A time that is not
+    :func:`~sinacrawl.dates.plausible` (year 9999, year 1) counts as absent. ``None`` when
+    none is left.
     """
     for value in selectors.PUBLISHED_TIME(doc):
         moment = parse_iso(str(value))
-        if moment:
+        if moment and plausible(moment):
             return moment
     for node in selectors.DATE_TEXT(doc):
         moment = parse_date_text(node.text_content())
-        if moment:
+        if moment and plausible(moment):
             return moment
     return None
 
@@ -137,7 +139,8 @@ def _settled(doc: HtmlElement, container: HtmlElement) -> bool:
             break
     else:
         return False
-    if not any(parse_iso(str(value)) for value in selectors.PUBLISHED_TIME(doc)):
+    times = (parse_iso(str(value)) for value in selectors.PUBLISHED_TIME(doc))
+    if not any(moment and plausible(moment) for moment in times):
         return False
     return _first_og_image(doc) is not None
 

@@ -61,23 +61,29 @@ def _unwrap_jsonp(text: str) -> Any:
 def parse_feed(text: str) -> list[FeedEntry]:
     """The entries of one roll-feed page (JSON, or JSONP as ``callback({...})``).
 
-    An empty list is the feed's end. Entries without an http(s) ``url`` are skipped.
-    Raises :class:`FeedError` when ``text`` is not the feed's shape (an HTML error page, say).
+    An empty list is the feed's end. Every listed entry is returned, its ``url`` as text (an
+    entry that is not an object, or has no ``url``, gets ``""``), so that the spider can log and
+    count the ones it cannot request. Raises :class:`FeedError` when ``text`` is not the feed's
+    shape (an HTML error page, say) or the feed reports an error (``result.status.code`` not 0).
     """
     try:
         document = _unwrap_jsonp(text)
-        data = document["result"]["data"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise FeedError(f"not a roll-feed page: {exc}") from exc
+        result = document["result"]
+        data = result["data"]
+        status = result.get("status") or {}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        detail = f"no {exc.args[0]!r} key" if isinstance(exc, KeyError) else str(exc)
+        raise FeedError(f"not a roll-feed page: {detail}") from exc
+    if isinstance(status, dict) and str(status.get("code", 0)) != "0":
+        raise FeedError(f"feed status {status.get('code')} ({status.get('msg', '')})")
     if not isinstance(data, list):
         raise FeedError("result.data is not a list")
     entries = []
     for raw in data:
         if not isinstance(raw, dict):
+            entries.append(FeedEntry("", "", None))
             continue
-        url = str(raw.get("url") or "").strip()
-        if not url.startswith(("http://", "https://")):
-            continue
+        url = "" if raw.get("url") is None else str(raw["url"]).strip()
         title = str(raw.get("title") or "")
         published, modified = parse_unix(raw.get("ctime")), parse_unix(raw.get("mtime"))
         entries.append(FeedEntry(url, title, published, modified))

@@ -21,7 +21,7 @@ from twisted.internet.defer import Deferred
 
 from sinacrawl.charset import decode_page
 from sinacrawl.clean import clean_body, https_url
-from sinacrawl.dates import format_rfc1123
+from sinacrawl.dates import format_rfc1123, plausible
 from sinacrawl.docid import post_filename
 from sinacrawl.extract import (
     article_container,
@@ -94,7 +94,8 @@ class FieldsPipeline:
             _drop(self.stats, item, "no_title", "no headline, og:title or feed title")
         if REPLACEMENT_CHARACTER in title:
             _drop(self.stats, item, "undecodable", f"title {title!r} did not decode")
-        moment = published(tree) or item.feed_published
+        feed_time = item.feed_published
+        moment = published(tree) or (feed_time if feed_time and plausible(feed_time) else None)
         if moment is None:
             _drop(self.stats, item, "no_date", "no published_time, date text or feed time")
         item.title = title

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -33,6 +34,26 @@ def _failure_reason(failure: Failure) -> str:
     if isinstance(failure.value, HttpError):
         return f"HTTP {failure.value.response.status}"
     return f"{failure.type.__name__}: {failure.getErrorMessage()}"  # type: ignore[union-attr]
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an article request (``None`` when it can): not http(s), or a
+    malformed host or port. Sina's feed has been seen listing neither, but one such entry must
+    not end the feed page it is on.
+
+    >>> url_problem("https://finance.sina.com.cn/a/doc-ia.shtml") is None
+    True
+    >>> url_problem("https://finance.sina.com.cn:99999/a")
+    'Port out of range 0-65535'
+    """
+    if not url.startswith(("http://", "https://")):
+        return "not an http(s) URL"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        return str(exc)
+    return None if parts.hostname else "no host"
 
 
 class SinaFinanceSpider(Spider):
@@ -115,9 +136,16 @@ class SinaFinanceSpider(Spider):
 
     def article_request(self, url: str, entry: FeedEntry | None) -> Request | None:
         """The request for one article (``meta["docid"]``: its document id, which
-        :class:`~sinacrawl.middlewares.KnownPostsMiddleware` reads), or ``None`` for a document id
-        already requested.
+        :class:`~sinacrawl.middlewares.KnownPostsMiddleware` reads), or ``None`` for a URL that
+        cannot be requested (logged; stat ``sinacrawl/feed/bad_entry`` for a feed entry,
+        ``sinacrawl/bad_url`` for ``-a urls``) or a document id already requested.
         """
+        problem = url_problem(url)
+        if problem:
+            source, stat = ("feed entry", "feed/bad_entry") if entry else ("article URL", "bad_url")
+            self.crawler.stats.inc_value(f"sinacrawl/{stat}")
+            logger.warning("%s skipped: %s: %r", source, problem, url)
+            return None
         docid = document_id(url)
         if docid in self.requested:
             self.crawler.stats.inc_value("sinacrawl/duplicate")
