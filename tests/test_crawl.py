@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPLAY, run_crawl
 
 EXPECTED_POST = (
@@ -130,4 +132,23 @@ def test_a_replay_miss_is_one_warning_and_never_fetched(tmp_path: Path) -> None:
     # the one response is the replayed 404 for robots.txt; the article got none
     assert "'downloader/response_count': 1," in result.stderr
     assert "'downloader/response_status_count/404': 1," in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("pages=abc", "pages must be a whole number, got 'abc'"),
+        ("pages=0", "pages must be at least 1, got 0"),
+        ("since=yesterday", "since must be YYYY-MM-DD, got 'yesterday'"),
+        ("channel=nope", "unknown channel 'nope'; SINACRAWL_CHANNELS has ['china']"),
+    ],
+)
+def test_a_wrong_argument_is_a_usage_error_not_a_traceback(
+    argument: str, message: str, tmp_path: Path
+) -> None:
+    result = run_crawl("-a", argument, "-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].endswith(f": error: {message}")
+    assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 from scrapy import Spider, signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
 
 from sinacrawl.middlewares import REPLAY_UNUSABLE
 from sinacrawl.pipelines import UNWRITABLE
@@ -16,12 +19,30 @@ FAILED_REASONS = frozenset({UNWRITABLE, REPLAY_UNUSABLE})
 
 
 class Command(ScrapyCrawlCommand):
-    """Scrapy's ``crawl`` command, except that it exits with status 1 when the spider closed
-    for one of :data:`FAILED_REASONS` (an output folder that cannot be written, a replay
-    folder that cannot be used), so that a
-    scheduler (cron, scrapyd's runner) sees the failure. Scrapy's own command exits 0 for any
-    crawl that started. It replaces Scrapy's through ``COMMANDS_MODULE = "sinacrawl.commands"``.
+    """Scrapy's ``crawl`` command, except that it checks the spider arguments before starting
+    (a wrong one is a usage error, exit status 2) and exits with status 1 when the spider
+    closed for one of :data:`FAILED_REASONS` (an output folder that cannot be written, a
+    replay folder that cannot be used), so that a scheduler (cron, scrapyd's runner) sees the
+    failure. Scrapy's own command exits 0 for any crawl that started. It replaces Scrapy's
+    through ``COMMANDS_MODULE = "sinacrawl.commands"``.
     """
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Check the spider's arguments first (a spider class's ``check_arguments``), so that a
+        wrong ``-a`` is one usage error (exit status 2), not a traceback."""
+        if len(args) == 1 and self.crawler_process is not None:
+            try:
+                spidercls = self.crawler_process.spider_loader.load(args[0])
+            except KeyError:
+                spidercls = None  # Scrapy's own command says the spider is unknown
+            check = getattr(spidercls, "check_arguments", None)
+            if check is not None:
+                assert self.settings is not None
+                try:
+                    check(self.settings, opts.spargs)
+                except ValueError as exc:
+                    raise UsageError(str(exc), print_help=False) from exc
+        super().run(args, opts)
 
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         crawler = super()._create_crawler(spidercls)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -56,6 +58,59 @@ def url_problem(url: str) -> str | None:
     return None if parts.hostname else "no host"
 
 
+@dataclass(frozen=True, slots=True)
+class SpiderArguments:
+    """The spider's arguments, read: the channel's roll-feed ``lid`` and post ``categories``,
+    feed ``pages`` (>= 1), ``since`` (a Beijing day, or None) and the given article ``urls``.
+    """
+
+    lid: int
+    categories: tuple[str, ...]
+    pages: int
+    since: date | None
+    urls: tuple[str, ...]
+
+
+def read_arguments(
+    channels: dict[str, Any],
+    channel: str = "china",
+    pages: str | int = 1,
+    since: str | None = None,
+    urls: str | None = None,
+    **_: Any,
+) -> SpiderArguments:
+    """Read the spider arguments (strings, as ``-a`` and scrapyd pass them; others, such as
+    scrapyd's ``_job``, are ignored) against ``channels`` (the ``SINACRAWL_CHANNELS`` setting).
+
+    >>> read_arguments({"china": {"lid": 1686, "categories": ["a"]}}, pages="2").pages
+    2
+
+    Raises :class:`ValueError` with a message for the user for a malformed argument or an
+    unknown or malformed channel.
+    """
+    try:
+        page_count = int(pages)
+    except ValueError:
+        raise ValueError(f"pages must be a whole number, got {pages!r}") from None
+    if page_count < 1:
+        raise ValueError(f"pages must be at least 1, got {page_count}")
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise ValueError(f"since must be YYYY-MM-DD, got {since!r}") from None
+    if channel not in channels:
+        raise ValueError(f"unknown channel {channel!r}; SINACRAWL_CHANNELS has {sorted(channels)}")
+    try:
+        lid = int(channels[channel]["lid"])
+        categories = tuple(str(c) for c in channels[channel]["categories"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"SINACRAWL_CHANNELS[{channel!r}] needs an integer 'lid' and a list 'categories'"
+        ) from exc
+    given = tuple(u.strip() for u in (urls or "").split(",") if u.strip())
+    return SpiderArguments(lid, categories, page_count, since_day, given)
+
+
 class SinaFinanceSpider(Spider):
     """Crawl one channel of Sina Finance's roll feed, or the article URLs given.
 
@@ -66,7 +121,8 @@ class SinaFinanceSpider(Spider):
     - ``since``: ``YYYY-MM-DD``, a Beijing-time day; older feed entries are skipped;
     - ``urls``: comma-separated article URLs; the feed is not read then.
 
-    Raises :class:`ValueError` for a malformed argument or an unknown channel.
+    Raises :class:`ValueError` for a malformed argument or an unknown channel
+    (:func:`read_arguments`).
     Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
     ``sinacrawl/duplicate``, ``sinacrawl/request_failed`` (+ ``…/<exception>``),
     ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
@@ -74,44 +130,32 @@ class SinaFinanceSpider(Spider):
 
     name = "sina_finance"
     allowed_domains: ClassVar[list[str]] = ["sina.com.cn", "sina.cn"]
+    # set from the arguments in from_crawler (read_arguments)
+    lid: int
+    categories: tuple[str, ...]
+    pages: int
+    since: date | None
+    article_urls: list[str]
 
-    def __init__(
-        self,
-        channel: str = "china",
-        pages: str | int = 1,
-        since: str | None = None,
-        urls: str | None = None,
-        *args: Any,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.channel = channel
-        try:
-            self.pages = int(pages)
-        except ValueError:
-            raise ValueError(f"pages must be a whole number, got {pages!r}") from None
-        if self.pages < 1:
-            raise ValueError(f"pages must be at least 1, got {self.pages}")
-        try:
-            self.since: date | None = date.fromisoformat(since) if since else None
-        except ValueError:
-            raise ValueError(f"since must be YYYY-MM-DD, got {since!r}") from None
-        self.article_urls = [u.strip() for u in (urls or "").split(",") if u.strip()]
-        self.lid = 0
-        self.categories: tuple[str, ...] = ()
         self.requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        channels = crawler.settings.getdict("SINACRAWL_CHANNELS")
-        if spider.channel not in channels:
-            raise ValueError(
-                f"unknown channel {spider.channel!r}; SINACRAWL_CHANNELS has {sorted(channels)}"
-            )
-        spider.lid = int(channels[spider.channel]["lid"])
-        spider.categories = tuple(channels[spider.channel]["categories"])
+        arguments = read_arguments(crawler.settings.getdict("SINACRAWL_CHANNELS"), **kwargs)
+        spider.lid, spider.categories = arguments.lid, arguments.categories
+        spider.pages, spider.since = arguments.pages, arguments.since
+        spider.article_urls = list(arguments.urls)
         return spider
+
+    @classmethod
+    def check_arguments(cls, settings: BaseSettings, arguments: dict[str, str]) -> None:
+        """Raise :class:`ValueError` (a message for the user) if ``arguments`` are not valid:
+        what ``scrapy crawl`` calls before it starts anything (:mod:`sinacrawl.commands.crawl`).
+        """
+        read_arguments(settings.getdict("SINACRAWL_CHANNELS"), **arguments)
 
     async def start(self) -> AsyncIterator[Request]:
         if self.article_urls:
