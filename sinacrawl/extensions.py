@@ -11,9 +11,13 @@ from scrapy.statscollectors import StatsCollector
 
 from sinacrawl.pipelines import UNWRITABLE
 
-__all__ = ["CrawlSummary"]
+__all__ = ["ALL_FAILED", "FEED_FAILED", "CrawlSummary"]
 
 logger = logging.getLogger(__name__)
+#: The finish reasons of a crawl that produced no post because its feed, or every article,
+#: failed (README: a failed job has a ``finish_reason`` other than ``finished``).
+FEED_FAILED = "feed_failed"
+ALL_FAILED = "all_failed"
 
 
 class CrawlSummary:
@@ -21,8 +25,10 @@ class CrawlSummary:
     requests failed when the spider closes, as one ``summary:`` line. A crawl that produced or
     found no post while something failed ends with one ERROR line saying so, so that it never
     looks like a quiet success: ``the feed failed`` when no feed page listed an article, else
-    ``every article failed``. A crawl stopped for an unwritable ``POSTS_DIR`` has already said
-    why in its own ERROR line.
+    ``every article failed``; its stat ``finish_reason`` becomes :data:`FEED_FAILED` or
+    :data:`ALL_FAILED` (this extension runs after Scrapy's CoreStats has set it), which
+    ``scrapy crawl`` turns into exit status 1. A crawl stopped for an unwritable ``POSTS_DIR``
+    has already said why in its own ERROR line.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -51,22 +57,28 @@ class CrawlSummary:
         listed = int(stats.get("sinacrawl/feed/entries", 0))
         forbidden = int(stats.get("robotstxt/forbidden", 0))
         reasons = ", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"
+        failure = None
+        if not sum(posts.values()) and reason != UNWRITABLE:
+            if feed_failed and not listed:
+                failure = FEED_FAILED
+            elif failed or dropped or forbidden:
+                failure = ALL_FAILED
+        if failure:
+            self.stats.set_value("finish_reason", failure)
         logger.info(
             "summary: written=%d unchanged=%d replaced=%d skipped=%d dropped=%d (%s) "
             "requests_failed=%d feed_pages_failed=%d finish_reason=%s",
             posts["written"], posts["unchanged"], posts["replaced"], posts["skipped"],
             sum(dropped.values()),
-            reasons, failed, feed_failed, reason,
+            reasons, failed, feed_failed, failure or reason,
         )  # fmt: skip
-        if sum(posts.values()) or reason == UNWRITABLE:
-            return
-        if feed_failed and not listed:
+        if failure == FEED_FAILED:
             logger.error(
                 "the feed failed: %d feed pages failed and none listed an article; no post was "
                 "produced",
                 feed_failed,
             )
-        elif failed or dropped or forbidden:
+        elif failure == ALL_FAILED:
             logger.error(
                 "every article failed: %d requests failed, %d dropped, %d forbidden by "
                 "robots.txt; no post was produced",

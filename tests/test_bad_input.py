@@ -366,10 +366,22 @@ def test_every_case_folder_is_in_the_catalog() -> None:
     assert sorted(p.name for p in BAD.iterdir() if p.is_dir()) == sorted(CASES)
 
 
+def _finish_reason(case: Case) -> str:
+    """A crawl whose closing ERROR says the feed or every article failed has that as its
+    finish reason (and exit status 1); any other ended ``finished``."""
+    for error in case.errors:
+        if error.startswith("the feed failed"):
+            return "feed_failed"
+        if error.startswith("every article failed"):
+            return "all_failed"
+    return "finished"
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_case_ends_cleanly(name: str, runs: dict[str, Run]) -> None:
     run = runs[name]
-    assert run.result.returncode == 0, run.result.stderr[-3000:]
+    expected_status = 0 if _finish_reason(CASES[name]) == "finished" else 1
+    assert run.result.returncode == expected_status, run.result.stderr[-3000:]
     assert "Traceback" not in run.result.stderr
     assert run.log.errors() == CASES[name].errors
 
@@ -403,7 +415,8 @@ def test_case_summary_matches_disk(name: str, runs: dict[str, Run]) -> None:
     line += f" dropped={summary['dropped']} ({summary['reasons']})"
     line += f" requests_failed={summary['failed']} feed_pages_failed={summary['feed_failed']}"
     assert line == CASES[name].summary
-    assert summary["reason"] == "finished"
+    assert summary["reason"] == _finish_reason(CASES[name])
+    assert f"'finish_reason': '{summary['reason']}'" in runs[name].result.stderr
     posts = [n for n in post_names(runs[name].posts) if n.endswith(".md")]
     assert int(summary["written"]) == len(posts)  # a fresh folder: every post is new
     stats = runs[name].log.stats()
