@@ -152,7 +152,7 @@ class PostWriterPipeline:
     touched.
     """
 
-    def __init__(self, crawler: Crawler, stats: StatsCollector, posts_dir: Path) -> None:
+    def __init__(self, crawler: Crawler, stats: StatsCollector, posts_dir: Path | None) -> None:
         self.crawler = crawler
         self.stats = stats
         self.posts_dir = posts_dir
@@ -161,9 +161,16 @@ class PostWriterPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler, crawler.stats, Path(crawler.settings.get("POSTS_DIR", "output")))
+        folder = crawler.settings.get("POSTS_DIR", "output")
+        return cls(crawler, crawler.stats, Path(folder) if folder else None)
 
     def open_spider(self) -> None:
+        if self.posts_dir is None:
+            logger.error(
+                "POSTS_DIR is empty: set it to the folder the posts go into; the crawl stops "
+                "before any request"
+            )
+            raise CloseSpider(UNWRITABLE)
         try:
             check_writable(self.posts_dir)
         except OSError as exc:
@@ -191,6 +198,7 @@ class PostWriterPipeline:
             date=item.date,
             thumbnail=item.thumbnail or "",
         )
+        assert self.posts_dir is not None  # open_spider stopped the crawl otherwise
         target = self.posts_dir / post_filename(item.docid, item.url)
         try:
             outcome = write_atomic(target, render_post(fields, item.body).encode("utf-8"))

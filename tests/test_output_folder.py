@@ -20,7 +20,7 @@ from tests.crawl_log import CrawlLog, post_names
 REPLAY = FIXTURES / "replay"
 
 
-def _stopped_at_start(folder: Path) -> CrawlLog:
+def _stopped_at_start(folder: Path | str) -> CrawlLog:
     result = run_crawl("-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={folder}")
     log = CrawlLog(result.stderr)
     assert result.returncode == 1, result.stderr[-3000:]
@@ -39,6 +39,18 @@ def test_folder_that_cannot_be_created(tmp_path: Path) -> None:
         f"cannot write posts into POSTS_DIR {folder}: Not a directory; the crawl stops before "
         "any request"
     ]
+
+
+def test_empty_setting_is_not_the_current_folder() -> None:
+    """``-s POSTS_DIR=`` (an unset variable in a cron line, say) must not write into the
+    current folder, where a new user's trial found four posts beside scrapy.cfg."""
+    before = sorted(p.name for p in ROOT.iterdir())
+    log = _stopped_at_start("")
+    assert log.errors() == [
+        "POSTS_DIR is empty: set it to the folder the posts go into; the crawl stops before any "
+        "request"
+    ]
+    assert sorted(p.name for p in ROOT.iterdir()) == before
 
 
 def test_folder_that_is_a_file(tmp_path: Path) -> None:
