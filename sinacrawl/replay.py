@@ -37,7 +37,7 @@ def _entry(folder: Path, row: list[str], line: int) -> tuple[str, ManifestEntry]
         raise ReplayError(f"{folder / MANIFEST}:{line}: expected 5 tab-separated columns")
     url, file, status, content_type, location = [*row, "", "", ""][:5]
     status = status.strip() or "200"
-    if status != TIMEOUT and not status.isdigit():
+    if status != TIMEOUT and not (status.isdigit() and 100 <= int(status) <= 599):
         raise ReplayError(f"{folder / MANIFEST}:{line}: bad status {status!r}")
     path = None
     if file.strip():
@@ -62,7 +62,8 @@ def load_manifest(folder: Path) -> dict[str, list[ManifestEntry]]:
     if not manifest.is_file():
         raise ReplayError(f"replay folder {folder} has no {MANIFEST}")
     answers: dict[str, list[ManifestEntry]] = {}
-    with manifest.open(encoding="utf-8", newline="") as handle:
+    # utf-8-sig: a manifest saved by a spreadsheet starts with a byte-order mark.
+    with manifest.open(encoding="utf-8-sig", newline="") as handle:
         rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         for line, row in enumerate(rows, start=1):
             if line == 1 and tuple(row[:2]) == HEADER[:2]:

@@ -33,3 +33,21 @@ def test_a_symlinked_pages_folder_is_followed(tmp_path: Path) -> None:
     [entry] = load_manifest(folder)["https://a.sina.com.cn/x"]
     assert entry.file == folder.resolve() / "pages" / "a.html"
     assert entry.file.read_bytes() == b"<p>a</p>"
+
+
+@pytest.mark.parametrize("status", ["0", "999", "abc", "-1"])
+def test_a_status_that_is_not_http_is_refused(tmp_path: Path, status: str) -> None:
+    folder = tmp_path / "replay"
+    folder.mkdir()
+    (folder / "manifest.tsv").write_text(HEADER + f"https://a.sina.com.cn/x\t\t{status}\t\t\n")
+    with pytest.raises(ReplayError, match=f"manifest.tsv:2: bad status '{status}'"):
+        load_manifest(folder)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path: Path) -> None:
+    folder = tmp_path / "replay"
+    folder.mkdir()
+    manifest = "\ufeff" + HEADER + "https://a.sina.com.cn/x\t\t404\t\t\n"
+    (folder / "manifest.tsv").write_text(manifest, encoding="utf-8")
+    [entry] = load_manifest(folder)["https://a.sina.com.cn/x"]
+    assert entry.status == "404"
