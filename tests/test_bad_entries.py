@@ -70,3 +70,16 @@ def test_plausible_dates() -> None:
     assert moment is not None and plausible(moment)
     first = parse_date_text("0001年01月01日 00:00")
     assert first is not None and not plausible(first)
+
+
+def test_an_off_site_url_is_said_not_silently_filtered(tmp_path: Path) -> None:
+    result = run_crawl(
+        "-a", "urls=https://evil.example.com/doc-iabc.shtml",
+        "-s", f"REPLAY_DIR={FOLDER}", "-s", f"POSTS_DIR={tmp_path}",
+    )  # fmt: skip
+    warnings = [m for level, m in CrawlLog(result.stderr).lines("WARNING")]
+    assert warnings == [
+        "article URL skipped: evil.example.com is not a Sina host: "
+        "'https://evil.example.com/doc-iabc.shtml'"
+    ]
+    assert "'sinacrawl/bad_url': 1" in result.stderr

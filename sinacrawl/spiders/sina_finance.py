@@ -38,10 +38,15 @@ def _failure_reason(failure: Failure) -> str:
     return f"{failure.type.__name__}: {failure.getErrorMessage()}"  # type: ignore[union-attr]
 
 
+#: Hosts sinacrawl requests (the spider's ``allowed_domains``, and their subdomains).
+SINA_DOMAINS = ("sina.com.cn", "sina.cn")
+
+
 def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be an article request (``None`` when it can): not http(s), or a
-    malformed host or port. Sina's feed has been seen listing neither, but one such entry must
-    not end the feed page it is on.
+    """Why ``url`` cannot be an article request (``None`` when it can): not http(s), a
+    malformed host or port, or a host outside Sina's domains. Sina's feed has been seen listing
+    none of these, but one such entry must not end the feed page it is on, nor vanish without
+    a word (Scrapy's offsite filter logs at DEBUG only).
 
     >>> url_problem("https://finance.sina.com.cn/a/doc-ia.shtml") is None
     True
@@ -55,7 +60,12 @@ def url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - parsing the port is the check
     except ValueError as exc:
         return str(exc)
-    return None if parts.hostname else "no host"
+    host = parts.hostname or ""
+    if not host:
+        return "no host"
+    if not any(host == d or host.endswith("." + d) for d in SINA_DOMAINS):
+        return f"{host} is not a Sina host"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +139,7 @@ class SinaFinanceSpider(Spider):
     """
 
     name = "sina_finance"
-    allowed_domains: ClassVar[list[str]] = ["sina.com.cn", "sina.cn"]
+    allowed_domains: ClassVar[list[str]] = list(SINA_DOMAINS)
     # set from the arguments in from_crawler (read_arguments)
     lid: int
     categories: tuple[str, ...]
