@@ -5,7 +5,8 @@ only crawl state is the posts in ``POSTS_DIR``); the README has a table of them 
 BOT_NAME = "sinacrawl"
 SPIDER_MODULES = ["sinacrawl.spiders"]
 NEWSPIDER_MODULE = "sinacrawl.spiders"
-# Our `scrapy crawl` exits 1 when the output folder cannot be written (sinacrawl/commands/).
+# Our `scrapy crawl` checks the spider arguments first (exit 2) and exits 1 when the crawl
+# failed as a whole (sinacrawl/commands/crawl.py).
 COMMANDS_MODULE = "sinacrawl.commands"
 
 # Polite by default (SPEC section 5): robots.txt, AutoThrottle, an honest User-Agent.
@@ -25,7 +26,7 @@ DOWNLOADER_MIDDLEWARES = {
     "sinacrawl.middlewares.ReplayMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
-    # Skips articles whose post exists (POSTS_REFRESH turns it off).
+    # Skips articles whose post is newer than the feed's mtime (POSTS_REFRESH turns it off).
     "sinacrawl.middlewares.KnownPostsMiddleware": 550,
 }
 ITEM_PIPELINES = {
