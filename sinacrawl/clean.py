@@ -92,6 +92,13 @@ def _remove_clutter(container: HtmlElement) -> None:
             _drop(node)
 
 
+def _drop_empty(container: HtmlElement) -> None:
+    # Innermost first, so that a wrapper emptied by its children's removal goes too.
+    for node in reversed(list(container.iterdescendants(*selectors.EMPTY_TAGS))):
+        if not node.text_content().strip() and not selectors.KEEP_EMPTY(node):
+            _drop(node)
+
+
 def _fix_images(container: HtmlElement, base_url: str) -> tuple[str, ...]:
     images = []
     for img in selectors.IMAGES(container):
@@ -147,12 +154,14 @@ def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:
     of the article is left (no text besides the editor line, and no image).
 
     Removes SPEC section 3's list (QR and app blocks, ads, scripts, quote spans, chart and video
-    widgets, related-news boxes, promotional paragraphs, comments), gives every image an
+    widgets, related-news boxes, promotional paragraphs, comments) and the empty elements they
+    leave behind, gives every image an
     absolute ``https:`` ``src`` with ``referrerpolicy="no-referrer"`` (dropping images with no
     http(s) source), makes links absolute, then passes the markup through nh3's allowlist.
     """
     _remove_clutter(container)
     images = _fix_images(container, base_url)
+    _drop_empty(container)
     _fix_links(container, base_url)
     text = _EDITOR.sub("", _WHITE.sub("", container.text_content()))
     if not text and not images:

@@ -90,9 +90,11 @@ PROMO_BLOCKS: Final = XPath("descendant::*[self::p or self::blockquote or self::
 #: Promotional paragraphs Sina inserts (matched on the block's text, white space removed).
 #: recon16-*: "进入【新浪财经股吧】讨论";
 #: recon-2021-07-11-lmpacgj7066994: "炒股就看金麒麟分析师研报…";
-#: recon-*: "海量资讯、精准解读，尽在新浪财经APP".
+#: recon-*: "海量资讯、精准解读，尽在新浪财经APP";
+#: gne-news-2019-10-23-iicezuev4202091: "点击进入专题：聚焦香港局势".
 PROMO_TEXT: Final = re.compile(
     r"^(?:进入【新浪财经股吧】讨论"
+    r"|点击进入专题[:：].{0,40}"
     r"|炒股就看.{0,40}金麒麟.*"
     r"|.{0,40}尽在新浪财经APP"
     r"|.{0,30}(?:下载|打开)新浪财经(?:APP|客户端).{0,40}"
@@ -100,6 +102,11 @@ PROMO_TEXT: Final = re.compile(
     r"|新浪财经(?:免费)?(?:产品)?(?:体验官|试用).{0,60})$",
     re.IGNORECASE,
 )
+
+#: Elements dropped when nothing is left in them: no text but white space, no image or table
+#: (corpus pages leave ``<p>　　</p>``, ``<div></div>`` and empty caption spans behind).
+EMPTY_TAGS: Final = ("p", "div", "span", "strong", "b", "em", "i", "u", "font", "center")
+KEEP_EMPTY: Final = XPath("descendant::*[self::img or self::table or self::hr]")
 
 #: Lazy-image attributes that win over a placeholder ``src`` (SPEC section 3).
 LAZY_SRC: Final = ("data-src", "data-original")

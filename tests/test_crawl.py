@@ -34,7 +34,6 @@ EXPECTED_POST = (
     '<p>　　详见<a href="https://finance.sina.com.cn/china/2021-12-20/doc-ikyakumx5380000.shtml"'
     ' rel="noopener noreferrer">前期报道</a>。模板示例 &#123;&#123; page.title &#125;&#125; 与'
     " &#123;% raw %&#125; 不应被 Hexo 执行。</p>\n"
-    "<p>    </p>\n"
     "<p>　　会议强调，要毫不放松抓好常态化疫情防控。</p>\n"
     '<p class="article-editor">责任编辑：王蒙 </p>\n'
     "</div>\n"

@@ -171,3 +171,23 @@ def test_markup_spelled_out_in_a_headline_is_not_kept() -> None:
         '<h1 class="main-title">央行&lt;script&gt;alert(1)&lt;/script&gt;降准 &lt;净流入&gt;</h1>'
     )
     assert page_title(doc) == "央行alert(1)降准 <净流入>"
+
+
+def test_empty_elements_and_topic_promotions_are_removed() -> None:
+    """gne-news-2019-10-23 ends with Sina's "点击进入专题：聚焦香港局势" box; pages of the
+    corpus leave empty ``<p>　　</p>``, ``<div></div>`` and caption ``<span></span>`` behind."""
+    doc = lxml.html.document_fromstring(
+        '<div id="artibody"><p>　　正文。</p><p>　　</p><p> <br> </p><div><span></span></div>'
+        '<div><img src="//n.sinaimg.cn/a.jpg"><span class="img_descr"></span></div>'
+        '<div>\n<div>点击进入专题：</div>\n<a href="http://news.sina.cn/zt_d/x">聚焦香港局势</a></div>'
+        "<p>尾<span></span>声</p></div>"
+    )
+    container = article_container(doc)
+    assert container is not None
+    body = clean_body(container, URL_2021)
+    assert body is not None
+    assert body.html == (
+        "<p>　　正文。</p>"
+        '<div><img src="https://n.sinaimg.cn/a.jpg" referrerpolicy="no-referrer"></div>'
+        "<p>尾声</p>"
+    )
