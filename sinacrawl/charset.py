@@ -10,17 +10,11 @@ never valid UTF-8, so the order is what makes "decodes without errors" a real te
 
 from __future__ import annotations
 
-import codecs
-import re
 from typing import NamedTuple
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 __all__ = ["Decoded", "decode_page"]
-
-#: Legacy Chinese encodings that GB18030 decodes as a superset.
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "euc-cn", "hz-gb-2312"}
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
 
 class Decoded(NamedTuple):
@@ -29,16 +23,6 @@ class Decoded(NamedTuple):
     text: str
     encoding: str
     replaced: bool
-
-
-def _normalise(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        canonical = codecs.lookup(name).name
-    except LookupError:
-        return None
-    return "gb18030" if canonical in _GB_FAMILY or name.lower() in _GB_FAMILY else canonical
 
 
 def decode_page(body: bytes, content_type: str | None) -> Decoded:
@@ -53,13 +37,11 @@ def decode_page(body: bytes, content_type: str | None) -> Decoded:
     >>> decode_page(page, "text/html; charset=utf-8")
     Decoded(text='<meta charset="gb2312"><p>新浪', encoding='gb18030', replaced=False)
     """
+    # w3lib resolves the names: GB2312/GBK/cp936 to GB18030, an unknown charset to None.
     declared = [
-        _normalise(http_content_type_encoding(content_type) if content_type else None),
-        _normalise(html_body_declared_encoding(body)),
+        http_content_type_encoding(content_type) if content_type else None,
+        html_body_declared_encoding(body),
     ]
-    if declared[1] is None:
-        match = _META_CHARSET.search(body[:4096])
-        declared[1] = _normalise(match.group(1).decode("ascii")) if match else None
     candidates: list[str] = []
     undeclared = ["gb18030"] if not any(declared) else []
     for name in ["utf-8", *declared, *undeclared]:
