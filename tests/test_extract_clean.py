@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lxml.html
 import pytest
 
@@ -17,13 +19,12 @@ PAGE_2016 = REPLAY / "pages" / "finance-2016-05-25-ifxsktkp0000001.html"
 URL_2016 = "https://finance.sina.com.cn/money/forex/forexroll/2016-05-25/doc-ifxsktkp0000001.shtml"
 
 
-def _tree(path: str | object) -> lxml.html.HtmlElement:
-    data = PAGE_2021.read_bytes() if path == "2021" else PAGE_2016.read_bytes()
-    return lxml.html.document_fromstring(decode_page(data, None).text)
+def _tree(page: Path) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(decode_page(page.read_bytes(), None).text)
 
 
 def test_fields_of_the_2021_template() -> None:
-    doc = _tree("2021")
+    doc = _tree(PAGE_2021)
     assert page_title(doc) == "浙江：更好统筹推进疫情防控和经济社会发展"
     moment = published(doc)
     assert moment is not None
@@ -32,7 +33,7 @@ def test_fields_of_the_2021_template() -> None:
 
 
 def test_fields_of_the_2016_template() -> None:
-    doc = _tree("2016")
+    doc = _tree(PAGE_2016)
     # h1#artibodyTitle wins over og:title; the date text is 00:30 Beijing, the day before in UTC
     assert page_title(doc) == '"人民币"中间价: 创逾五年新低 #外汇'
     moment = published(doc)
@@ -52,13 +53,13 @@ def test_og_title_when_no_headline() -> None:
 
 
 def test_container_is_artibody_not_its_promotional_ancestor() -> None:
-    container = article_container(_tree("2021"))
+    container = article_container(_tree(PAGE_2021))
     assert container is not None
     assert container.get("id") == "artibody"
 
 
 def test_clean_body_keeps_the_article_and_removes_the_rest() -> None:
-    container = article_container(_tree("2021"))
+    container = article_container(_tree(PAGE_2021))
     assert container is not None
     body = clean_body(container, URL_2021)
     assert body is not None
@@ -91,7 +92,7 @@ def test_clean_body_keeps_the_article_and_removes_the_rest() -> None:
 
 
 def test_clean_body_of_the_2016_template() -> None:
-    container = article_container(_tree("2016"))
+    container = article_container(_tree(PAGE_2016))
     assert container is not None
     body = clean_body(container, URL_2016)
     assert body is not None
