@@ -70,6 +70,22 @@ def test_a_finance_page_is_cut_after_the_article() -> None:
             "2021-12-21 14:56:42+08:00",
             "//n.sinaimg.cn/finance/a.jpg",
         ),
+        # the first headline holds only tag-like text, which page_title does not count
+        (
+            HEAD + '<h1 class="main-title">&lt;b&gt;&lt;/b&gt;</h1>' + ARTICLE + PAD
+            + '<h1 id="artibodyTitle">新标题</h1>' + FOOTER,
+            "新标题",
+            "2021-12-21 14:56:42+08:00",
+            "//n.sinaimg.cn/finance/a.jpg",
+        ),
+        # an impossible published_time: the date text after the article dates the page
+        (
+            HEAD.replace("2021-12-21T14:56:42+08:00", "9999-12-31T23:59:59-08:00") + TITLE
+            + ARTICLE + PAD + '<span class="date">2021年12月21日 14:56</span>' + FOOTER,
+            "浙江：统筹推进",
+            "2021-12-21 14:56:00+08:00",
+            "//n.sinaimg.cn/finance/a.jpg",
+        ),
         # publication time and og:image only after the article
         (
             "<html><head></head><body>" + TITLE + ARTICLE + PAD + META + FOOTER,
