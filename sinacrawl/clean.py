@@ -14,10 +14,14 @@ from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors
+from sinacrawl.theme_safety import attribute_url, body_attribute, https_image_url
 
 __all__ = ["CleanBody", "clean_body", "https_url"]
 
-#: The allowlist handed to nh3 (Ammonia): article markup only, nothing executable.
+#: The allowlist handed to nh3 (Ammonia): article markup only, nothing executable. No
+#: ``title`` attribute: Hexo's ``external_link`` filter re-parses ``<a>`` tags with a regex and
+#: turns a title holding ``href=`` into live attributes (issue 13, item 1); every kept value
+#: also passes :func:`~sinacrawl.theme_safety.body_attribute`.
 ALLOWED_TAGS: Final = frozenset(
     {
         "p", "div", "span", "br", "hr", "strong", "b", "em", "i", "u", "s", "sub", "sup",
@@ -27,8 +31,8 @@ ALLOWED_TAGS: Final = frozenset(
     }
 )  # fmt: skip
 ALLOWED_ATTRIBUTES: Final = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height", "referrerpolicy"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height", "referrerpolicy"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
 }
@@ -104,6 +108,7 @@ def _fix_images(container: HtmlElement, base_url: str) -> tuple[str, ...]:
     for img in selectors.IMAGES(container):
         lazy = next((img.get(a) for a in selectors.LAZY_SRC if (img.get(a) or "").strip()), None)
         src = https_url(lazy or img.get("src") or "", base_url)
+        src = https_image_url(src) if src else None  # percent-encoded: no quote, no space
         if src is None:
             _drop(img)
             continue
@@ -114,7 +119,9 @@ def _fix_images(container: HtmlElement, base_url: str) -> tuple[str, ...]:
 
 def _fix_links(container: HtmlElement, base_url: str) -> None:
     for link in selectors.LINKS(container):
-        link.set("href", urljoin(base_url, (link.get("href") or "").strip()))
+        # Percent-encoded: a control character would make lxml refuse the value (issue 14).
+        href = attribute_url(urljoin(base_url, (link.get("href") or "").strip()))
+        link.set("href", href or "")
 
 
 def _serialise(container: HtmlElement) -> str:
@@ -157,7 +164,10 @@ def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:
     widgets, related-news boxes, promotional paragraphs, comments) and the empty elements they
     leave behind, gives every image an
     absolute ``https:`` ``src`` with ``referrerpolicy="no-referrer"`` (dropping images with no
-    http(s) source), makes links absolute, then passes the markup through nh3's allowlist.
+    http(s) source; URLs percent-encoded), makes links absolute, then passes the markup through
+    nh3's allowlist, every attribute value through
+    :func:`~sinacrawl.theme_safety.body_attribute` (issue 13: nothing Hexo's regex filters
+    can turn into an attribute).
     """
     _remove_clutter(container)
     images = _fix_images(container, base_url)
@@ -173,5 +183,6 @@ def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:
         allowed_classes={tag: set(names) for tag, names in ALLOWED_CLASSES.items()},
         url_schemes=set(URL_SCHEMES),
         set_tag_attribute_values={"img": {"referrerpolicy": "no-referrer"}},
+        attribute_filter=body_attribute,
     )
     return CleanBody(layout(safe), images)

@@ -7,7 +7,6 @@ only as much of the page as those functions need.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstru
 from sinacrawl import selectors
 from sinacrawl.charset import Decoded
 from sinacrawl.dates import parse_date_text, parse_iso, plausible
-from sinacrawl.post import clean_value
+from sinacrawl.theme_safety import safe_title
 
 __all__ = [
     "article_container",
@@ -43,12 +42,9 @@ _HTML_ELEMENTS = lxml.etree.ElementDefaultClassLookup(
     element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
 )
 
-# Regex over text already extracted: an HTML tag spelled out in a headline ("&lt;script&gt;").
-_TAG_LIKE = re.compile(r"</?[A-Za-z!?][^<>]*>")
-
 
 def headline_text(raw: str) -> str:
-    """A headline as the post's title: one clean line, with tag-like ``<x …>`` runs removed.
+    """A headline as the post's title: :func:`~sinacrawl.theme_safety.safe_title`.
 
     Real Sina headlines hold no markup, and themes such as Volantis print the title unescaped
     into the page (a ``<script>`` there would run on the user's site). Text like ``<净流入>``,
@@ -57,7 +53,7 @@ def headline_text(raw: str) -> str:
     >>> headline_text("央行 <script>alert(1)</script> 降准 <净流入>")
     '央行 alert(1) 降准 <净流入>'
     """
-    return clean_value(_TAG_LIKE.sub("", raw))
+    return safe_title(raw)
 
 
 def _first_text(values: list[Any]) -> str | None:

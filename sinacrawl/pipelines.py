@@ -34,6 +34,7 @@ from sinacrawl.extract import (
 from sinacrawl.items import ArticleItem
 from sinacrawl.post import PostFields, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps, write_atomic
+from sinacrawl.theme_safety import DEFAULT_IMAGE_HOSTS, https_image_url, is_image_host
 from sinacrawl.truncation import is_truncated
 
 __all__ = ["UNWRITABLE", "BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
@@ -109,18 +110,44 @@ class FieldsPipeline:
 class BodyPipeline:
     """Clean the article body and choose ``headimg``/``thumbnail`` (SPEC sections 2, 3, 3a).
 
-    Setting ``SINACRAWL_DEFAULT_HEADIMG`` (str URL, default empty). Drops: ``no_container``
-    (a video, slide-show or other non-article page), ``empty_body``, ``undecodable``.
+    ``headimg`` is the first body image on an image host, else the page's ``og:image`` when
+    it is on one, else the default (issue 13, item 3: Volantis prints it raw into
+    ``src='…'``, so it is percent-encoded and ``https:``; an off-site ``og:image`` is a
+    tracking pixel). Settings: ``SINACRAWL_IMAGE_HOSTS`` (list of host names, each matching
+    itself and its subdomains; default :data:`~sinacrawl.theme_safety.DEFAULT_IMAGE_HOSTS`),
+    ``SINACRAWL_DEFAULT_HEADIMG`` (``https:`` URL, default empty; any host; raises
+    :class:`ValueError` naming the setting when it is not an http(s) URL). Drops:
+    ``no_container`` (a video, slide-show or other non-article page), ``empty_body``,
+    ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image`` counts ``og:image`` URLs
+    passed over for their host (a WARNING with both URLs).
     """
 
-    def __init__(self, stats: StatsCollector, default_headimg: str) -> None:
+    def __init__(
+        self,
+        stats: StatsCollector,
+        default_headimg: str,
+        image_hosts: tuple[str, ...] = DEFAULT_IMAGE_HOSTS,
+    ) -> None:
         self.stats = stats
-        self.default_headimg = default_headimg
+        self.image_hosts = image_hosts
+        self.default_headimg = ""
+        if default_headimg.strip():
+            encoded = https_image_url(default_headimg)
+            if encoded is None:
+                raise ValueError(
+                    f"SINACRAWL_DEFAULT_HEADIMG {default_headimg!r} is not an http(s) URL"
+                )
+            self.default_headimg = encoded
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler.stats, crawler.settings.get("SINACRAWL_DEFAULT_HEADIMG", ""))
+        settings = crawler.settings
+        return cls(
+            crawler.stats,
+            settings.get("SINACRAWL_DEFAULT_HEADIMG", ""),
+            tuple(settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS))),
+        )
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         container = article_container(item.tree)
@@ -132,10 +159,26 @@ class BodyPipeline:
             _drop(self.stats, item, "empty_body", "nothing left after cleaning")
         if REPLACEMENT_CHARACTER in body.html:
             _drop(self.stats, item, "undecodable", "body did not decode")
-        og = https_url(item.og_image, item.url) if item.og_image else None
-        item.headimg = item.thumbnail = next(iter(body.images), None) or og or self.default_headimg
+        item.headimg = item.thumbnail = self._headimg(item, body.images)
         item.body = body.html
         return item
+
+    def _headimg(self, item: ArticleItem, images: tuple[str, ...]) -> str:
+        hosts = self.image_hosts
+        first = next((url for url in images if is_image_host(url, hosts)), None)
+        if first is not None:
+            return first
+        og = https_url(item.og_image, item.url) if item.og_image else None
+        og = https_image_url(og) if og else None
+        if og is not None and not is_image_host(og, hosts):
+            self.stats.inc_value("sinacrawl/headimg/offsite_og_image")
+            logger.warning(
+                "og:image %s is not on an image host (SINACRAWL_IMAGE_HOSTS), not used: %s",
+                og,
+                item.url,
+            )
+            og = None
+        return og or self.default_headimg
 
 
 class PostWriterPipeline:

@@ -56,6 +56,8 @@ REPLAY_RECORD = False
 REDIS_URL = None
 SINACRAWL_AUTHOR = "新浪财经"
 SINACRAWL_DEFAULT_HEADIMG = ""
+# Hosts (and their subdomains) a headimg/thumbnail may come from: Sina's image hosts (issue 13).
+SINACRAWL_IMAGE_HOSTS = ["sinaimg.cn", "image2.sina.com.cn"]
 SINACRAWL_CHANNELS = {
     # Roll-feed channel → its lid and the post's categories (SPEC section 2).
     "china": {"lid": 1686, "categories": ["金融", "新浪财经", "新浪财经－国內"]},

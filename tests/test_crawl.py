@@ -57,7 +57,7 @@ def test_crawl_writes_the_expected_posts(tmp_path: Path) -> None:
     assert "date: Thu, 25 Aug 2005 21:39:00 GMT\n" in gb
     assert (tmp_path / "kknscsi0000003.md").read_text(encoding="utf-8") == gb
     moved = (tmp_path / "fxsktkp0000001.md").read_text(encoding="utf-8")
-    assert "title: '\"人民币\"中间价: 创逾五年新低 #外汇'\n" in moved
+    assert "title: '“人民币”中间价: 创逾五年新低 #外汇'\n" in moved
     assert "date: Tue, 24 May 2016 16:30:00 GMT\n" in moved
 
 

@@ -35,7 +35,7 @@ def test_fields_of_the_2021_template() -> None:
 def test_fields_of_the_2016_template() -> None:
     doc = _tree(PAGE_2016)
     # h1#artibodyTitle wins over og:title; the date text is 00:30 Beijing, the day before in UTC
-    assert page_title(doc) == '"人民币"中间价: 创逾五年新低 #外汇'
+    assert page_title(doc) == "“人民币”中间价: 创逾五年新低 #外汇"  # typographic quotes (issue 13)
     moment = published(doc)
     assert moment is not None
     assert format_rfc1123(moment) == "Tue, 24 May 2016 16:30:00 GMT"
