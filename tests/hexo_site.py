@@ -88,13 +88,16 @@ def make_site(base: Path, theme: str, posts: dict[str, Path], description: str =
     (``volantis``); ``posts`` maps a folder name under ``source/_posts`` to a folder of ``.md``.
     """
     pinned = json.loads((HEXO / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    plugins = ["hexo", "hexo-renderer-marked"]
+    if theme != "check":  # a real theme lays out the index, archive, category and tag pages
+        plugins += [name for name in pinned if name.startswith("hexo-generator-")]
     base.mkdir(parents=True)
     (base / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
     package = {
         "name": "sinacrawl-hexo-site",
         "private": True,
         "hexo": {"version": pinned["hexo"]},
-        "dependencies": {name: pinned[name] for name in ("hexo", "hexo-renderer-marked")},
+        "dependencies": {name: pinned[name] for name in plugins},
     }
     (base / "package.json").write_text(json.dumps(package, indent=2), encoding="utf-8")
     config = (HEXO / "_config.yml").read_text(encoding="utf-8")

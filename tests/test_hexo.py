@@ -19,6 +19,7 @@ import pytest
 from lxml import html as lxml_html
 
 from sinacrawl.post import PostFields, parse_post
+from tests.blog_scan import Baseline, site_findings
 from tests.conftest import CORPUS, FIXTURES, REPLAY, require_shared, run_crawl
 from tests.hexo_site import HexoPost, generate, install, make_site, read_posts
 
@@ -28,7 +29,8 @@ HOSTILE_AUTHOR = "@新浪财经: 'null' #1"
 #: Exactly what each hostile page's headline says (tests/fixtures/hostile/README.md).
 HOSTILE_TITLES = {
     "hostile0000001": "央行: 降准0.5个百分点 title: 释放资金",
-    "hostile0000002": "Moody's cuts China's outlook to \"negative\" 'again'",
+    # quotes become typographic: Volantis prints titles raw into quoted attributes (issue 13)
+    "hostile0000002": "Moody’s cuts China’s outlook to “negative” ‘again’",
     "hostile0000003": "#1 热点 # 话题 #标签",
     "hostile0000004": "[快讯] *北向资金* @新浪财经 净流入 ** & 更多",
     "hostile0000005": "- 负增长？ - 经济学家这样看",
@@ -41,7 +43,28 @@ HOSTILE_TITLES = {
     "hostile0000011": ".bashrc 与理财",
     "hostile0000012": "_内部_ 消息：null",
     "hostile0000013": "yes",
-    "hostile0000014": "~ @ ` | > % ! 开头的标题 ' \"",
+    "hostile0000014": "~ @ ` | > % ! 开头的标题 ‘ “",
+    # issue 13: attacks on the blog (tests/fixtures/hostile/README.md)
+    "hostile0000015": "研报链接与图片说明",
+    "hostile0000016": "央行降准 alert(161)0.5个百分点",
+    "hostile0000017": "利率走低与债市",
+    "hostile0000018": "港股收评＜img src＝x onerror＝alert(18)",
+    "hostile0000019": "“北向资金”净流入 x’ onmouseover＝’alert(190)’ y＝’ 《报告》 & <净流入>",
+    "hostile0000020": "带引号的图片地址",
+    "hostile0000021": "站外的分享图片",
+    "hostile0000022": "站外图片在前",
+    "hostile0000023": "地址里的控制字符",
+}
+_IMAGES = "https://n.sinaimg.cn/finance/hostile/w550h366/"
+#: headimg of the issue 13 pages: percent-encoded, https, on Sina's image hosts only.
+HOSTILE_HEADIMGS = {
+    "hostile0000015": f"{_IMAGES}15.jpg",
+    "hostile0000018": "",
+    "hostile0000019": f"{_IMAGES}19.jpg%27%20onerror=%27alert(191)",
+    "hostile0000020": f"{_IMAGES}20.jpg%27onerror=%27alert(20)%27",
+    "hostile0000021": "",  # og:image on a tracker's host
+    "hostile0000022": f"{_IMAGES}22.jpg",  # the first image is off-site
+    "hostile0000023": f"{_IMAGES}23%07.jpg",
 }
 _LOG_PROBLEM = re.compile(r"^\s*(?:ERROR|WARN|FATAL)\b", re.MULTILINE)
 _WHITE = re.compile(r"\s+")
@@ -184,6 +207,8 @@ def test_hostile_values_survive_exactly(built: list) -> None:
     assert (
         hostile["hostile0000001"].headimg == "https://n.sinaimg.cn/finance/hostile/w550h366/1.jpg"
     )
+    assert {stem: hostile[stem].headimg for stem in HOSTILE_HEADIMGS} == HOSTILE_HEADIMGS
+    assert {stem: hostile[stem].thumbnail for stem in HOSTILE_HEADIMGS} == HOSTILE_HEADIMGS
 
 
 def _fragment(body: str) -> lxml_html.HtmlElement:
@@ -262,25 +287,55 @@ def test_no_generated_page_can_run_script(site: tuple[Path, str]) -> None:
     assert {p: found for p in pages if (found := _executable(p))} == {}
 
 
-def test_volantis_shows_the_header_image(hexo: None, tmp_path: Path, crawled: dict) -> None:
-    one = tmp_path / "one"
-    one.mkdir()
-    post = crawled["hostile"] / "hostile0000002.md"
-    (one / post.name).write_bytes(post.read_bytes())
-    fields, _ = parse_post(post.read_text(encoding="utf-8"))
-    base = make_site(tmp_path / "site", "volantis", {"hostile": one}, description="check")
-    result = generate(base)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    assert not _LOG_PROBLEM.search(output), output[-4000:]
-    doc = lxml_html.document_fromstring(
-        (base / "public" / "hostile" / "hostile0000002" / "index.html").read_text(encoding="utf-8")
+@pytest.fixture(scope="session")
+def volantis(hexo: None, tmp_path_factory: pytest.TempPathFactory, crawled: dict) -> Path:
+    """The pinned Volantis theme with Hexo's default filters and generators, built twice: a
+    baseline of the clean replay posts, then the hostile and replay posts (issue 13, item 4).
+    Returns the folder holding both sites, ``baseline`` and ``site``.
+    """
+    root = tmp_path_factory.mktemp("volantis")
+    sites = {
+        "baseline": {"replay": crawled["replay"]},
+        "site": {"replay": crawled["replay"], "hostile": crawled["hostile"]},
+    }
+    for name, posts in sites.items():
+        base = make_site(root / name, "volantis", posts, description="check")
+        result = generate(base)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-4000:]
+        assert not _LOG_PROBLEM.search(output), output[-4000:]
+    return root
+
+
+def test_no_content_script_on_the_volantis_blog(volantis: Path, crawled: dict) -> None:
+    public = volantis / "site" / "public"
+    pages = {str(p.relative_to(public)) for p in public.rglob("*.html")}
+    # every kind of page is searched: posts, index, archives, categories (each with a sidebar)
+    assert {"index.html", "archives/index.html", "categories/index.html"} <= pages
+    assert "hostile/hostile0000019/index.html" in pages
+    assert any(page.startswith("categories/金融/新浪财经/") for page in pages)
+    bodies = [
+        parse_post(path.read_text(encoding="utf-8"))[1]
+        for name in ("replay", "hostile")
+        for path in crawled[name].glob("*.md")
+    ]
+    baseline = Baseline.of_site(volantis / "baseline" / "public")
+    assert site_findings(public, baseline, bodies) == {}
+
+
+@pytest.mark.parametrize(
+    "stem", ["hostile0000002", "hostile0000018", "hostile0000019", "hostile0000020"]
+)
+def test_volantis_shows_title_and_header_image(volantis: Path, crawled: dict, stem: str) -> None:
+    fields, _ = parse_post((crawled["hostile"] / f"{stem}.md").read_text(encoding="utf-8"))
+    page = volantis / "site" / "public" / "hostile" / stem / "index.html"
+    doc = lxml_html.document_fromstring(page.read_text(encoding="utf-8"))
+    headimgs = doc.xpath("//img[contains(@class, 'headimg')]")
+    assert [(img.get("src"), img.get("alt")) for img in headimgs] == (
+        [(fields.headimg, fields.title)] if fields.headimg else []
     )
-    assert fields.headimg == "https://n.sinaimg.cn/finance/hostile/w550h366/2.jpg"
-    assert [img.get("src") for img in doc.xpath("//img[contains(@class, 'headimg')]")] == [
-        fields.headimg
-    ]
-    assert [img.get("src") for img in doc.xpath("//img[contains(@class, 'thumbnail')]")] == [
-        fields.thumbnail
-    ]
+    assert [img.get("src") for img in doc.xpath("//img[contains(@class, 'thumbnail')]")] == (
+        [fields.thumbnail] if fields.thumbnail else []
+    )
     assert [_text(h1) for h1 in doc.xpath("//h1[@itemprop='name headline']")] == [fields.title]
+    assert fields.headimg == HOSTILE_HEADIMGS.get(stem, f"{_IMAGES}2.jpg")
