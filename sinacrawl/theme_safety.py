@@ -14,6 +14,8 @@ What the published blog does with a post, read in the pinned packages (tests/hex
 - Volantis's lazy-load filter (``scripts/filters/z-lazyload.js``, ``after_render:html``) finds
   ``<img(.*?)src="(.*?)"`` and inserts ``" class=… srcset="`` after the first occurrence of the
   ``src`` value in the tag, again wherever it sits (an ``alt`` repeating the URL is cut open).
+- hexo-renderer-marked 7 passes the body's HTML block through as written (its ``link`` and
+  ``image`` renderers see only Markdown syntax), so the two filters above are what re-parse it.
 
 So a value may hold nothing a browser or those regexes read as markup: :func:`safe_title` for
 titles, :func:`attribute_url` and :func:`https_image_url` for URLs, :func:`body_attribute` for
