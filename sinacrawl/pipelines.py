@@ -34,7 +34,12 @@ from sinacrawl.extract import (
 from sinacrawl.items import ArticleItem
 from sinacrawl.post import PostFields, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps, write_atomic
-from sinacrawl.theme_safety import DEFAULT_IMAGE_HOSTS, https_image_url, is_image_host
+from sinacrawl.theme_safety import (
+    DEFAULT_IMAGE_HOSTS,
+    attribute_url,
+    https_image_url,
+    is_image_host,
+)
 from sinacrawl.truncation import is_truncated
 
 __all__ = ["UNWRITABLE", "BodyPipeline", "FieldsPipeline", "PostWriterPipeline"]
@@ -115,8 +120,9 @@ class BodyPipeline:
     ``src='…'``, so it is percent-encoded and ``https:``; an off-site ``og:image`` is a
     tracking pixel). Settings: ``SINACRAWL_IMAGE_HOSTS`` (list of host names, each matching
     itself and its subdomains; default :data:`~sinacrawl.theme_safety.DEFAULT_IMAGE_HOSTS`),
-    ``SINACRAWL_DEFAULT_HEADIMG`` (``https:`` URL, default empty; any host; raises
-    :class:`ValueError` naming the setting when it is not an http(s) URL). Drops:
+    ``SINACRAWL_DEFAULT_HEADIMG`` (an http(s) URL on any host, made ``https:``, or a path on
+    the blog such as ``/images/banner.jpg``; percent-encoded; default empty; anything else
+    raises :class:`ValueError` naming the setting). Drops:
     ``no_container`` (a video, slide-show or other non-article page), ``empty_body``,
     ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image`` counts ``og:image`` URLs
     passed over for their host (a WARNING with both URLs).
@@ -131,11 +137,14 @@ class BodyPipeline:
         self.stats = stats
         self.image_hosts = image_hosts
         self.default_headimg = ""
-        if default_headimg.strip():
-            encoded = https_image_url(default_headimg)
+        value = default_headimg.strip()
+        if value:
+            site_path = value.startswith("/") and not value.startswith("//")
+            encoded = attribute_url(value) if site_path else https_image_url(value)
             if encoded is None:
                 raise ValueError(
-                    f"SINACRAWL_DEFAULT_HEADIMG {default_headimg!r} is not an http(s) URL"
+                    f"SINACRAWL_DEFAULT_HEADIMG {default_headimg!r} is neither an http(s) URL "
+                    "nor a path on the site (/images/banner.jpg)"
                 )
             self.default_headimg = encoded
 

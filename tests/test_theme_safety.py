@@ -211,13 +211,18 @@ def test_image_hosts_setting_widens_the_list() -> None:
     assert pipeline.process_item(_item(body, None)).headimg == "https://img.example.net/1.jpg"
 
 
-def test_default_headimg_is_encoded_and_must_be_http() -> None:
+def test_default_headimg_is_encoded_and_must_be_http_or_a_site_path() -> None:
     pipeline = _pipeline(SINACRAWL_DEFAULT_HEADIMG="https://blog.example/a b.png")
     assert pipeline.process_item(_item("<p>正文</p>", None)).headimg == (
         "https://blog.example/a%20b.png"
     )
-    with pytest.raises(ValueError, match="SINACRAWL_DEFAULT_HEADIMG"):
-        _pipeline(SINACRAWL_DEFAULT_HEADIMG="javascript:alert(1)")
+    pipeline = _pipeline(SINACRAWL_DEFAULT_HEADIMG="/images/banner 'a'.jpg")
+    assert pipeline.process_item(_item("<p>正文</p>", None)).headimg == (
+        "/images/banner%20%27a%27.jpg"
+    )
+    for wrong in ("javascript:alert(1)", "images/a.jpg", "//evil.example/a.jpg"):
+        with pytest.raises(ValueError, match="SINACRAWL_DEFAULT_HEADIMG"):
+            _pipeline(SINACRAWL_DEFAULT_HEADIMG=wrong)
 
 
 def test_the_blog_scan_finds_what_content_minted() -> None:
