@@ -57,11 +57,10 @@ _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 #: ``=`` right after an ASCII letter reads as an attribute (``href=``, ``src=``, ``rel=``) to
 #: Hexo's and Volantis's regex filters; ``1+1=2`` and ``市盈率=20`` stay as written.
 _ASSIGNMENT = re.compile(r"(?<=[A-Za-z])=")
-#: marked's smartypants rule (hexo-renderer-marked, lib/renderer.js), which Hexo already
-#: applies to Markdown text: a quote at the start or after white space, a dash, ``/`` or an
-#: opening bracket opens, any other closes.
-_OPENING_SINGLE = re.compile(r"(^|[-\u2014/(\[{\"\s])'")
-_OPENING_DOUBLE = re.compile(r"(^|[-\u2014/(\[{\u2018\s])\"")
+#: A ``'`` opens a quotation when no letter or digit (of any script) precedes it and a
+#: non-space follows (``'again'``, ``：'舍得花'``); any other is a closing quote or an
+#: apostrophe (``Moody's``), as in marked's smartypants (hexo-renderer-marked).
+_OPENING_SINGLE = re.compile(r"(?<!\w)'(?=\S)")
 #: A URL that no quoted or unquoted attribute, and no regex filter, can be cut at: printable
 #: ASCII without white space, quotes, angle brackets, backtick or backslash.
 _ATTRIBUTE_SAFE_URL = re.compile(r"[!#-&(-;=?-\[\]-_a-z{-~]+")
@@ -76,8 +75,12 @@ _URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 
 
 def _typographic_quotes(text: str) -> str:
-    text = _OPENING_SINGLE.sub("\\1\u2018", text).replace("'", "\u2019")
-    return _OPENING_DOUBLE.sub("\\1\u201c", text).replace('"', "\u201d")
+    # Double quotes pair up in headlines: they alternate, whatever script surrounds them
+    # (smartypants' rule reads 60万"12306账号" as two closing quotes).
+    text = _OPENING_SINGLE.sub("\u2018", text).replace("'", "\u2019")
+    parts = text.split('"')
+    quotes = ("\u201c", "\u201d")
+    return "".join(part + quotes[index % 2] for index, part in enumerate(parts[:-1])) + parts[-1]
 
 
 def safe_title(raw: str) -> str:

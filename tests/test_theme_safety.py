@@ -44,11 +44,13 @@ TITLES = [
     ("港股</h1 <b", "港股＜/h1 ＜b"),
     ("注释<!-- x", "注释＜!-- x"),
     # quotes that would end Volantis's alt="…" and title='…'
-    ("x' onmouseover='alert(8)", "x’ onmouseover＝’alert(8)"),
-    ('x" onmouseover="alert(9)', "x” onmouseover＝”alert(9)"),
+    ("x' onmouseover='alert(8)", "x’ onmouseover＝‘alert(8)"),
+    ('x" onmouseover="alert(9)', "x“ onmouseover＝”alert(9)"),
     # what a reader sees stays readable
     ('"北向资金"净流入 《报告》 & <净流入> 1+1=2', "“北向资金”净流入 《报告》 & <净流入> 1+1=2"),
     ("Moody's cuts China's outlook to 'negative'", "Moody’s cuts China’s outlook to ‘negative’"),
+    ('60万"12306账号"外泄', "60万“12306账号”外泄"),
+    ("火爆：'舍得花'成标签", "火爆：‘舍得花’成标签"),
     ("A股 & 港股 <涨停> 板 &amp;", "A股 & 港股 <涨停> 板 &amp;"),
 ]
 
