@@ -32,14 +32,17 @@ class FeedEntry:
     modified: datetime | None = None
 
 
-def feed_url(lid: int, page: int, num: int = 50) -> str:
-    """The roll-feed URL for channel ``lid``, 1-based ``page``, in SPEC section 5's exact form.
+def feed_url(pageid: int, lid: int, page: int, num: int = 50) -> str:
+    """The roll-feed URL of channel ``pageid``/``lid`` (``SINACRAWL_CHANNELS``, issue 12),
+    1-based ``page``, ``num`` entries a page, in SPEC section 5's exact form.
 
-    >>> feed_url(1686, 2)
+    >>> feed_url(155, 1686, 2)
     'https://feed.mix.sina.com.cn/api/roll/get?pageid=155&lid=1686&num=50&page=2'
+    >>> feed_url(384, 2672, 1)
+    'https://feed.mix.sina.com.cn/api/roll/get?pageid=384&lid=2672&num=50&page=1'
     """
     return add_or_replace_parameters(
-        FEED_BASE, {"pageid": "155", "lid": str(lid), "num": str(num), "page": str(page)}
+        FEED_BASE, {"pageid": str(pageid), "lid": str(lid), "num": str(num), "page": str(page)}
     )
 
 

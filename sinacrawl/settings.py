@@ -59,8 +59,94 @@ SINACRAWL_DEFAULT_HEADIMG = ""
 # Hosts (and their subdomains) a headimg/thumbnail may come from: Sina's image hosts (issue 13).
 SINACRAWL_IMAGE_HOSTS = ["sinaimg.cn", "image2.sina.com.cn"]
 SINACRAWL_CHANNELS = {
-    # Roll-feed channel → its lid and the post's categories (SPEC section 2).
-    "china": {"lid": 1686, "categories": ["金融", "新浪财经", "新浪财经－国內"]},
+    # Roll-feed channel key → its feed (pageid, lid), the post's categories, in order (SPEC
+    # section 2; china keeps the reference post's 国內), and the URL paths of its articles
+    # (`-a urls`: the longest matching prefix wins; README "Channels"). Issue 12; RSSHub's
+    # sina/finance routes use the same pageid/lid pairs.
+    "china": {
+        "pageid": 155,
+        "lid": 1686,
+        "categories": ["金融", "新浪财经", "新浪财经－国內"],
+        "paths": ["/china/"],
+    },
+    "macro": {
+        "pageid": 155,
+        "lid": 1687,
+        "categories": ["金融", "新浪财经", "新浪财经－宏观经济"],
+        "paths": ["/china/hgjj/"],
+    },
+    "finance": {
+        "pageid": 155,
+        "lid": 1690,
+        "categories": ["金融", "新浪财经", "新浪财经－金融新闻"],
+        "paths": ["/china/jrxw/"],
+    },
+    "local": {
+        "pageid": 155,
+        "lid": 1688,
+        "categories": ["金融", "新浪财经", "新浪财经－地方经济"],
+        "paths": ["/china/dfjj/"],
+    },
+    "ministries": {
+        "pageid": 155,
+        "lid": 1689,
+        "categories": ["金融", "新浪财经", "新浪财经－部委动态"],
+        "paths": ["/china/bwdt/"],
+    },
+    "top10": {
+        "pageid": 155,
+        "lid": 3231,
+        "categories": ["金融", "新浪财经", "新浪财经－今日财经TOP10"],
+        "paths": [],
+    },
+    "roll": {
+        "pageid": 384,
+        "lid": 2519,
+        "categories": ["金融", "新浪财经", "新浪财经－财经"],
+        "paths": [],
+    },
+    "stock": {
+        "pageid": 384,
+        "lid": 2671,
+        "categories": ["金融", "新浪财经", "新浪财经－股市"],
+        "paths": ["/stock/"],
+    },
+    "usstock": {
+        "pageid": 384,
+        "lid": 2672,
+        "categories": ["金融", "新浪财经", "新浪财经－美股"],
+        "paths": ["/stock/usstock/"],
+    },
+    "chinastock": {
+        "pageid": 384,
+        "lid": 2673,
+        "categories": ["金融", "新浪财经", "新浪财经－中国概念股"],
+        "paths": [],
+    },
+    "hkstock": {
+        "pageid": 384,
+        "lid": 2674,
+        "categories": ["金融", "新浪财经", "新浪财经－港股"],
+        "paths": ["/stock/hkstock/"],
+    },
+    "research": {
+        "pageid": 384,
+        "lid": 2675,
+        "categories": ["金融", "新浪财经", "新浪财经－研究报告"],
+        "paths": [],
+    },
+    "global": {
+        "pageid": 384,
+        "lid": 2676,
+        "categories": ["金融", "新浪财经", "新浪财经－全球市场"],
+        "paths": [],
+    },
+    "forex": {
+        "pageid": 384,
+        "lid": 2487,
+        "categories": ["金融", "新浪财经", "新浪财经－外汇"],
+        "paths": ["/money/forex/"],
+    },
 }
 
 # No telnet console: an unattended crawler has no use for it, and concurrent crawls (tests,

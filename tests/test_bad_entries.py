@@ -37,7 +37,7 @@ def test_bad_feed_entries_are_skipped_and_the_feed_goes_on(tmp_path: Path) -> No
         "feed entry skipped: not an http(s) URL: '/china/2024-03-01/doc-inbadbe00003.shtml'",
         "feed entry skipped: not an http(s) URL: 'javascript:alert(1)'",
         "feed entry skipped: not an http(s) URL: ''",
-        "feed page 2 failed: feed status 1 (fail): "
+        "feed page 2 of channel china failed: feed status 1 (fail): "
         "https://feed.mix.sina.com.cn/api/roll/get?pageid=155&lid=1686&num=50&page=2",
     ]
 

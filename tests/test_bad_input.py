@@ -231,7 +231,7 @@ CASES: dict[str, Case] = {
             "sinacrawl/post/written": 3,
         },
         lines=[
-            ("WARNING", f"feed page 2 failed: HTTP 403: {FEED.format(2)}"),
+            ("WARNING", f"feed page 2 of channel china failed: HTTP 403: {FEED.format(2)}"),
             _written("nbad0f40001", A.format("0f40001")),
             _written("nbad0f40002", A.format("0f40002")),
             _written("nbad0f40003", A.format("0f40003")),
@@ -256,8 +256,8 @@ CASES: dict[str, Case] = {
         lines=[
             (
                 "WARNING",
-                "feed page 1 failed: not a roll-feed page: neither JSON nor JSONP: "
-                + FEED.format(1),
+                "feed page 1 of channel china failed: not a roll-feed page: "
+                "neither JSON nor JSONP: " + FEED.format(1),
             ),
             _written("nbad0nj0001", A.format("0nj0001")),
         ],
@@ -267,7 +267,7 @@ CASES: dict[str, Case] = {
         (),
         posts={},
         stats={"sinacrawl/feed/failed": 1},
-        lines=[("WARNING", f"feed page 1 failed: HTTP 403: {FEED.format(1)}")],
+        lines=[("WARNING", f"feed page 1 of channel china failed: HTTP 403: {FEED.format(1)}")],
         summary=_summary(0, feed_failed=1),
         errors=[
             "the feed failed: 1 feed pages failed and none listed an article; no post was produced"

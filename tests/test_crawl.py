@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sinacrawl.settings import SINACRAWL_CHANNELS
 from tests.conftest import REPLAY, run_crawl
 
 EXPECTED_POST = (
@@ -39,6 +40,7 @@ EXPECTED_POST = (
     "</div>\n"
     "            "
 )
+CHANNEL_KEYS = sorted(SINACRAWL_CHANNELS)
 NAMES = ["fxsktkp0000001.md", "kknscsi0000002.md", "kknscsi0000003.md", "kyamrmz0151960.md"]
 
 
@@ -140,7 +142,15 @@ def test_a_replay_miss_is_one_warning_and_never_fetched(tmp_path: Path) -> None:
         ("pages=abc", "pages must be a whole number, got 'abc'"),
         ("pages=0", "pages must be at least 1, got 0"),
         ("since=yesterday", "since must be YYYY-MM-DD, got 'yesterday'"),
-        ("channel=nope", "unknown channel 'nope'; SINACRAWL_CHANNELS has ['china']"),
+        (
+            "channel=nope",
+            f"unknown channel 'nope'; SINACRAWL_CHANNELS has {CHANNEL_KEYS} (or 'all')",
+        ),
+        (
+            "channel=usstock,nope",
+            f"unknown channel 'nope'; SINACRAWL_CHANNELS has {CHANNEL_KEYS} (or 'all')",
+        ),
+        ("channel=,", "channel must name a channel or 'all', got ','"),
     ],
 )
 def test_a_wrong_argument_is_a_usage_error_not_a_traceback(

@@ -107,6 +107,6 @@ def test_feed_errors(text: str) -> None:
 
 
 def test_feed_url_is_specs_form() -> None:
-    assert feed_url(1686, 3) == (
+    assert feed_url(155, 1686, 3) == (
         "https://feed.mix.sina.com.cn/api/roll/get?pageid=155&lid=1686&num=50&page=3"
     )

@@ -96,7 +96,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
         line.split("\t")[0]
         for line in (HOSTILE / "manifest.tsv").read_text(encoding="utf-8").splitlines()[1:]
     ]
-    channels = {"china": {"lid": 1686, "categories": HOSTILE_CATEGORIES}}
+    channels = {"china": {"pageid": 155, "lid": 1686, "categories": HOSTILE_CATEGORIES}}
     folders = {
         "replay": _crawl(tmp_path_factory.mktemp("replay-posts"), REPLAY, "-a", "pages=2"),
         "hostile": _crawl(

@@ -64,7 +64,7 @@ def test_spider_takes_scrapyd_arguments() -> None:
     spider = SinaFinanceSpider.from_crawler(
         crawler, _job="6487ec79947edab326d6db28a2d86511e8247444", pages="3", since="2021-12-01"
     )
-    assert (spider.pages, str(spider.since), spider.lid) == (3, "2021-12-01", 1686)
+    assert (spider.pages, str(spider.since), spider.channels[0].lid) == (3, "2021-12-01", 1686)
     assert spider._job == "6487ec79947edab326d6db28a2d86511e8247444"  # type: ignore[attr-defined]
 
 

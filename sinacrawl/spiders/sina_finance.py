@@ -16,6 +16,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from sinacrawl.channels import Channel, channel_for_url, read_channels, select_channels
 from sinacrawl.dates import beijing_day
 from sinacrawl.docid import document_id
 from sinacrawl.feed import FeedEntry, FeedError, feed_url, parse_feed
@@ -70,15 +71,16 @@ def url_problem(url: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class SpiderArguments:
-    """The spider's arguments, read: the channel's roll-feed ``lid`` and post ``categories``,
-    feed ``pages`` (>= 1), ``since`` (a Beijing day, or None) and the given article ``urls``.
+    """The spider's arguments, read: the ``channels`` asked for, in the order given, feed
+    ``pages`` per channel (>= 1), ``since`` (a Beijing day, or None), the given article
+    ``urls``, and ``table``, every channel of ``SINACRAWL_CHANNELS`` (for the URLs' paths).
     """
 
-    lid: int
-    categories: tuple[str, ...]
+    channels: tuple[Channel, ...]
     pages: int
     since: date | None
     urls: tuple[str, ...]
+    table: tuple[Channel, ...]
 
 
 def read_arguments(
@@ -92,11 +94,12 @@ def read_arguments(
     """Read the spider arguments (strings, as ``-a`` and scrapyd pass them; others, such as
     scrapyd's ``_job``, are ignored) against ``channels`` (the ``SINACRAWL_CHANNELS`` setting).
 
-    >>> read_arguments({"china": {"lid": 1686, "categories": ["a"]}}, pages="2").pages
+    >>> china = {"pageid": 155, "lid": 1686, "categories": ["a"]}
+    >>> read_arguments({"china": china}, pages="2").pages
     2
 
     Raises :class:`ValueError` with a message for the user for a malformed argument or an
-    unknown or malformed channel.
+    unknown or malformed channel (:mod:`sinacrawl.channels`).
     """
     try:
         page_count = int(pages)
@@ -108,32 +111,32 @@ def read_arguments(
         since_day = date.fromisoformat(since) if since else None
     except ValueError:
         raise ValueError(f"since must be YYYY-MM-DD, got {since!r}") from None
-    if channel not in channels:
-        raise ValueError(f"unknown channel {channel!r}; SINACRAWL_CHANNELS has {sorted(channels)}")
-    try:
-        lid = int(channels[channel]["lid"])
-        categories = tuple(str(c) for c in channels[channel]["categories"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(
-            f"SINACRAWL_CHANNELS[{channel!r}] needs an integer 'lid' and a list 'categories'"
-        ) from exc
+    table = read_channels(channels)
+    selected = select_channels(table, channel)
     given = tuple(u.strip() for u in (urls or "").split(",") if u.strip())
-    return SpiderArguments(lid, categories, page_count, since_day, given)
+    return SpiderArguments(selected, page_count, since_day, given, table)
 
 
 class SinaFinanceSpider(Spider):
-    """Crawl one channel of Sina Finance's roll feed, or the article URLs given.
+    """Crawl channels of Sina Finance's roll feed, or the article URLs given.
 
     Spider arguments (strings, as scrapyd passes them; unknown ones are accepted):
 
-    - ``channel``: a key of the ``SINACRAWL_CHANNELS`` setting (default ``china``, lid 1686);
-    - ``pages``: feed pages to read, default ``1``; an empty page ends the feed early;
+    - ``channel``: keys of the ``SINACRAWL_CHANNELS`` setting, comma-separated, or ``all``
+      (default ``china``, pageid 155, lid 1686). The channels' feeds are read one after the
+      other, in the order given, so that an article several of them list gets the categories
+      of the first (issue 12); a channel whose feed lists nothing is one WARNING naming it;
+    - ``pages``: feed pages to read per channel, default ``1``; an empty page ends the
+      channel's feed early;
     - ``since``: ``YYYY-MM-DD``, a Beijing-time day; older feed entries are skipped;
-    - ``urls``: comma-separated article URLs; the feed is not read then.
+    - ``urls``: comma-separated article URLs; the feed is not read then. Each takes the
+      categories of the channel whose ``paths`` hold its URL path, else of the first
+      ``channel`` (:func:`~sinacrawl.channels.channel_for_url`).
 
     Raises :class:`ValueError` for a malformed argument or an unknown channel
     (:func:`read_arguments`).
     Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
+    ``…/feed/empty_channel``,
     ``sinacrawl/duplicate``, ``sinacrawl/request_failed`` (+ ``…/<exception>``),
     ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
     """
@@ -141,8 +144,8 @@ class SinaFinanceSpider(Spider):
     name = "sina_finance"
     allowed_domains: ClassVar[list[str]] = list(SINA_DOMAINS)
     # set from the arguments in from_crawler (read_arguments)
-    lid: int
-    categories: tuple[str, ...]
+    channels: tuple[Channel, ...]
+    table: tuple[Channel, ...]
     pages: int
     since: date | None
     article_urls: list[str]
@@ -155,7 +158,7 @@ class SinaFinanceSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         arguments = read_arguments(crawler.settings.getdict("SINACRAWL_CHANNELS"), **kwargs)
-        spider.lid, spider.categories = arguments.lid, arguments.categories
+        spider.channels, spider.table = arguments.channels, arguments.table
         spider.pages, spider.since = arguments.pages, arguments.since
         spider.article_urls = list(arguments.urls)
         return spider
@@ -170,29 +173,60 @@ class SinaFinanceSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         if self.article_urls:
             for url in self.article_urls:
-                request = self.article_request(url, None)
+                channel = channel_for_url(self.table, url) or self.channels[0]
+                request = self.article_request(url, None, channel.categories)
                 if request:
                     yield request
         else:
-            yield self.feed_request(1)
+            yield self.feed_request(self.channels[0], 1)
 
-    def feed_request(self, page: int) -> Request:
-        """Feed page ``page``: always fetched fresh, with Sina's Referer."""
+    def feed_request(
+        self, channel: Channel, page: int, listed: int = 0, failed: int = 0
+    ) -> Request:
+        """Page ``page`` of ``channel``'s feed: always fetched fresh, with Sina's Referer.
+        ``listed`` and ``failed`` count the channel's entries and failed pages so far; they
+        travel with the request, so that whichever process reads the last page (Redis mode)
+        knows whether the channel listed nothing.
+        """
         return Request(
-            feed_url(self.lid, page),
+            feed_url(channel.pageid, channel.lid, page),
             headers={"Referer": FEED_REFERER},
             dont_filter=True,
             callback=self.parse_feed,
             errback=self.feed_failed,
-            cb_kwargs={"page": page},
+            cb_kwargs={"channel": channel.key, "page": page, "listed": listed, "failed": failed},
             priority=10,
         )
 
-    def article_request(self, url: str, entry: FeedEntry | None) -> Request | None:
+    def feed_next(
+        self, key: str, page: int, listed: int, failed: int, url: str
+    ) -> Iterator[Request]:
+        """After page ``page`` of channel ``key``'s feed (``url``): its next page, or, at the
+        channel's end (``page`` is ``0`` when its feed ended early), one WARNING if it listed
+        nothing and no page of it failed (a failed page has said so), then the next channel.
+        """
+        position = [channel.key for channel in self.channels].index(key)
+        if 0 < page < self.pages:
+            yield self.feed_request(self.channels[position], page + 1, listed, failed)
+            return
+        if not listed and not failed:
+            self.crawler.stats.inc_value("sinacrawl/feed/empty_channel")
+            logger.warning("channel %s: the feed lists no article: %s", key, url)
+        if position + 1 < len(self.channels):
+            yield self.feed_request(self.channels[position + 1], 1)
+
+    def categories(self, key: str) -> tuple[str, ...]:
+        """The post categories of channel ``key``."""
+        return next(channel.categories for channel in self.channels if channel.key == key)
+
+    def article_request(
+        self, url: str, entry: FeedEntry | None, categories: tuple[str, ...]
+    ) -> Request | None:
         """The request for one article (``meta["docid"]``: its document id, which
         :class:`~sinacrawl.middlewares.KnownPostsMiddleware` reads), or ``None`` for a URL that
         cannot be requested (logged; stat ``sinacrawl/feed/bad_entry`` for a feed entry,
-        ``sinacrawl/bad_url`` for ``-a urls``) or a document id already requested.
+        ``sinacrawl/bad_url`` for ``-a urls``) or a document id already requested (by an
+        earlier channel, say). ``categories`` are those of the post.
         """
         problem = url_problem(url)
         if problem:
@@ -210,47 +244,58 @@ class SinaFinanceSpider(Spider):
             url,
             callback=self.parse_article,
             errback=self.article_failed,
-            cb_kwargs={"entry": entry},
+            cb_kwargs={"entry": entry, "categories": categories},
             meta={"docid": docid},
         )
 
-    def parse_feed(self, response: Response, page: int) -> Iterator[Request]:
+    def parse_feed(
+        self, response: Response, channel: str, page: int, listed: int, failed: int
+    ) -> Iterator[Request]:
         stats = self.crawler.stats
         try:
             entries = parse_feed(response.text)
         except (FeedError, AttributeError) as exc:
             stats.inc_value("sinacrawl/feed/failed")
-            logger.warning("feed page %d failed: %s: %s", page, exc, response.url)
-            entries = None
+            logger.warning(
+                "feed page %d of channel %s failed: %s: %s", page, channel, exc, response.url
+            )
+            entries, failed = None, failed + 1
         if entries == []:
-            logger.info("feed ended at page %d (empty): %s", page, response.url)
+            logger.info(
+                "channel %s: feed ended at page %d (empty): %s", channel, page, response.url
+            )
+            yield from self.feed_next(channel, 0, listed, failed, response.url)
             return
         if entries:
+            listed += len(entries)
             stats.inc_value("sinacrawl/feed/pages")
             stats.inc_value("sinacrawl/feed/entries", len(entries))
             for entry in entries:
                 if self.since and entry.published and beijing_day(entry.published) < self.since:
                     stats.inc_value("sinacrawl/feed/too_old")
                     continue
-                request = self.article_request(entry.url, entry)
+                request = self.article_request(entry.url, entry, self.categories(channel))
                 if request:
                     yield request
-        if page < self.pages:
-            yield self.feed_request(page + 1)
+        yield from self.feed_next(channel, page, listed, failed, response.url)
 
     def feed_failed(self, failure: Failure) -> Iterator[Request]:
-        page: int = failure.request.cb_kwargs["page"]  # type: ignore[attr-defined]
+        request: Request = failure.request  # type: ignore[attr-defined]
+        key, page = request.cb_kwargs["channel"], request.cb_kwargs["page"]
         self.crawler.stats.inc_value("sinacrawl/feed/failed")
         logger.warning(
-            "feed page %d failed: %s: %s",
+            "feed page %d of channel %s failed: %s: %s",
             page,
+            key,
             _failure_reason(failure),
-            failure.request.url,  # type: ignore[attr-defined]
+            request.url,
         )
-        if page < self.pages:
-            yield self.feed_request(page + 1)
+        listed, failed = request.cb_kwargs["listed"], request.cb_kwargs["failed"] + 1
+        yield from self.feed_next(key, page, listed, failed, request.url)
 
-    def parse_article(self, response: Response, entry: FeedEntry | None) -> Iterator[ArticleItem]:
+    def parse_article(
+        self, response: Response, entry: FeedEntry | None, categories: tuple[str, ...]
+    ) -> Iterator[ArticleItem]:
         original = response.meta.get("redirect_urls", [response.url])[0]
         docid = document_id(original)
         stats = self.crawler.stats
@@ -270,7 +315,7 @@ class SinaFinanceSpider(Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             feed_title=entry.title if entry else None,
             feed_published=entry.published if entry else None,
-            categories=self.categories,
+            categories=categories,
         )
 
     def article_failed(self, failure: Failure) -> None:
