@@ -27,11 +27,13 @@ def body_text(body: str) -> str:
     return _WHITE.sub("", html.unescape(_TAG.sub("", body)))
 
 
-def run_crawl(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``scrapy crawl sina_finance ARGS`` in a subprocess from the project root; output captured."""
+def run_crawl(
+    *args: str, timeout: float = 300, spider: str = "sina_finance"
+) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl SPIDER ARGS`` in a subprocess from the project root; output captured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     return subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "sina_finance", *args],
+        [sys.executable, "-m", "scrapy", "crawl", spider, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
