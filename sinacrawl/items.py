@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ArticleItem"]
+from sinacrawl.zhibo import Flash
+
+__all__ = ["ArticleItem", "DigestItem"]
 
 
 @dataclass
@@ -38,3 +40,19 @@ class ArticleItem:
     # pipeline-internal
     og_image: str | None = None
     tree: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class DigestItem:
+    """One Beijing day of one 7x24 channel on its way to a digest post (issue 12): the
+    ``sina_7x24`` spider fills it; :class:`~sinacrawl.pipelines.DigestPipeline` turns it into the
+    :class:`ArticleItem` that :class:`~sinacrawl.pipelines.PostWriterPipeline` writes as
+    ``POSTS_DIR/<docid>.md``. ``flashes`` are the day's, newest first, each once; ``url`` is the
+    channel's first zhibo page (for log lines).
+    """
+
+    url: str
+    docid: str
+    title: str
+    categories: tuple[str, ...]
+    flashes: tuple[Flash, ...] = field(repr=False)

@@ -149,6 +149,21 @@ SINACRAWL_CHANNELS = {
     },
 }
 
+# Spider sina_7x24 (issue 12): zhibo channel id → the digest posts' title (before ` · YYYY-MM-DD`)
+# and categories; 152 (财经) is the default channel.
+SINACRAWL_7X24_CHANNELS = {
+    "151": {"title": "新浪财经7x24 政经", "categories": ["金融", "新浪财经", "新浪财经－7x24"]},
+    "152": {"title": "新浪财经7x24", "categories": ["金融", "新浪财经", "新浪财经－7x24"]},
+    "153": {"title": "新浪财经7x24 综合", "categories": ["金融", "新浪财经", "新浪财经－7x24"]},
+    "155": {"title": "新浪财经7x24 市场", "categories": ["金融", "新浪财经", "新浪财经－7x24"]},
+    "164": {"title": "新浪财经7x24 国际", "categories": ["金融", "新浪财经", "新浪财经－7x24"]},
+    "242": {"title": "新浪财经7x24 行业", "categories": ["金融", "新浪财经", "新浪财经－7x24"]},
+}
+# Seconds after Beijing midnight during which yesterday's digest may still grow.
+SINACRAWL_7X24_GRACE = 3600
+# The moment sina_7x24 takes as now (ISO 8601, Beijing time without an offset); for replays.
+SINACRAWL_7X24_NOW = None
+
 # No telnet console: an unattended crawler has no use for it, and concurrent crawls (tests,
 # scrapyd, workers) would race for its port range and log a traceback when it runs out.
 TELNETCONSOLE_ENABLED = False
