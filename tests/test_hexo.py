@@ -24,6 +24,8 @@ from tests.conftest import CORPUS, FIXTURES, REPLAY, require_shared, run_crawl
 from tests.hexo_site import HexoPost, generate, install, make_site, read_posts
 
 HOSTILE = FIXTURES / "hostile"
+CHANNELS = FIXTURES / "channels"
+ZHIBO = FIXTURES / "zhibo"
 HOSTILE_CATEGORIES = ["2021", "yes: no #1", "- 新浪财经－国內 {{ x }}"]
 HOSTILE_AUTHOR = "@新浪财经: 'null' #1"
 #: Exactly what each hostile page's headline says (tests/fixtures/hostile/README.md).
@@ -82,8 +84,8 @@ _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
 
 
-def _crawl(out: Path, replay: Path, *args: str) -> Path:
-    result = run_crawl(*args, "-s", f"REPLAY_DIR={replay}", "-s", f"POSTS_DIR={out}")
+def _crawl(out: Path, replay: Path, *args: str, spider: str = "sina_finance") -> Path:
+    result = run_crawl(*args, "-s", f"REPLAY_DIR={replay}", "-s", f"POSTS_DIR={out}", spider=spider)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     return out
@@ -108,6 +110,19 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
             f"SINACRAWL_CHANNELS={json.dumps(channels, ensure_ascii=False)}",
             "-s",
             f"SINACRAWL_AUTHOR={HOSTILE_AUTHOR}",
+        ),
+        # every roll-feed channel (issue 12) and a 7x24 digest
+        "channels": _crawl(
+            tmp_path_factory.mktemp("channel-posts"), CHANNELS, "-a", "channel=all", "-a", "pages=2"
+        ),
+        "7x24": _crawl(
+            tmp_path_factory.mktemp("7x24-posts"),
+            ZHIBO / "tick2",
+            "-a",
+            "pagesize=4",
+            "-s",
+            "SINACRAWL_7X24_NOW=2026-12-01T21:00:00",
+            spider="sina_7x24",
         ),
     }
     if CORPUS.exists():
@@ -153,6 +168,10 @@ def test_hexo_reads_every_post(site: tuple[Path, str], crawled: dict) -> None:
     written = {f"_posts/{n}/{p.name}" for n, folder in crawled.items() for p in folder.glob("*.md")}
     assert len([s for s in written if s.startswith("_posts/replay/")]) == 4
     assert len([s for s in written if s.startswith("_posts/hostile/")]) == len(HOSTILE_TITLES)
+    assert len([s for s in written if s.startswith("_posts/channels/")]) == 5
+    assert [s for s in written if s.startswith("_posts/7x24/")] == [
+        "_posts/7x24/7x24-152-20261201.md"
+    ]
     assert set(read_posts(site[0])) == written
 
 
@@ -209,6 +228,24 @@ def test_hostile_values_survive_exactly(built: list) -> None:
     )
     assert {stem: hostile[stem].headimg for stem in HOSTILE_HEADIMGS} == HOSTILE_HEADIMGS
     assert {stem: hostile[stem].thumbnail for stem in HOSTILE_HEADIMGS} == HOSTILE_HEADIMGS
+
+
+def test_channel_and_digest_categories_as_hexo_reads_them(built: list) -> None:
+    read = {h.source: h for _, _, h in built}
+    assert read["_posts/channels/nchus0000001.md"].categories == (
+        "金融",
+        "新浪财经",
+        "新浪财经－美股",
+    )
+    assert read["_posts/channels/nchhk0000001.md"].categories == (
+        "金融",
+        "新浪财经",
+        "新浪财经－港股",
+    )
+    digest = read["_posts/7x24/7x24-152-20261201.md"]
+    assert (digest.title, digest.date) == ("新浪财经7x24 · 2026-12-01", "2026-12-01T01:05:12.000Z")
+    assert digest.categories == ("金融", "新浪财经", "新浪财经－7x24")
+    assert len(digest.content.xpath("./div/div")) == 12  # one block per flash
 
 
 def _fragment(body: str) -> lxml_html.HtmlElement:
