@@ -32,9 +32,10 @@ __all__ = ["Sina7x24Spider"]
 
 logger = logging.getLogger(__name__)
 
-#: The page Sina's own 7x24 reader is served from; the zhibo API is asked with it as Referer.
+#: Sina's own 7x24 page, which calls the zhibo API: its requests say they come from there, as
+#: the roll feed's say they come from finance.sina.com.cn (SPEC section 5).
 REFERER = "https://finance.sina.com.cn/7x24/"
-#: Sina's zhibo API answers at most this many flashes a page.
+#: The largest ``pagesize`` sinacrawl asks for: a busy day fits in a few pages of it.
 MAX_PAGESIZE = 100
 
 
