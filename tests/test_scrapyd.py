@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CORPUS, ROOT, require_shared
+from tests.test_7x24 import EXPECTED_TICK1, ZHIBO
 
 JOB_TIMEOUT = 180.0  # seconds; a replay of the corpus takes a few
 PROJECT_FILES = ("sinacrawl", "scrapy.cfg", "setup.py", "pyproject.toml", "README.md")
@@ -66,15 +67,15 @@ class Scrapyd:
         assert data.get("status") == "ok", (endpoint, data)
         return data
 
-    def run_job(self, args: list[tuple[str, str]]) -> str:
-        """Schedule ``sina_finance`` with ``args``, wait until it finishes, return its log."""
-        data = [("project", "sinacrawl"), ("spider", "sina_finance"), *args]
+    def run_job(self, args: list[tuple[str, str]], spider: str = "sina_finance") -> str:
+        """Schedule ``spider`` with ``args``, wait until it finishes, return its log."""
+        data = [("project", "sinacrawl"), ("spider", spider), *args]
         job = self.call("POST", "schedule.json", data=data)["jobid"]
         deadline = time.monotonic() + JOB_TIMEOUT
         while time.monotonic() < deadline:
             jobs = self.call("GET", "listjobs.json", params={"project": "sinacrawl"})
             if any(j["id"] == job for j in jobs["finished"]):
-                return (self.logs / "sinacrawl" / "sina_finance" / f"{job}.log").read_text("utf-8")
+                return (self.logs / "sinacrawl" / spider / f"{job}.log").read_text("utf-8")
             time.sleep(0.3)
         pytest.fail(f"job {job} did not finish in {JOB_TIMEOUT} s; scrapyd log: {self.log}")
 
@@ -140,7 +141,7 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
                 data={"project": "sinacrawl", "version": "r1"},
                 files={"egg": ("sinacrawl.egg", handle)},
             )
-        assert added["spiders"] == 1
+        assert added["spiders"] == 2  # sina_finance, sina_7x24
         yield server
     finally:
         process.terminate()
@@ -191,3 +192,17 @@ def test_job_with_a_missing_replay_folder_fails_with_one_error_line(
     assert errors == [f"REPLAY_DIR {missing} is not a folder: the crawl stops before any request"]
     assert "'finish_reason': 'replay_unusable'" in log
     assert "Traceback" not in log
+
+
+def test_7x24_job_beside_sina_finance(scrapyd: Scrapyd, tmp_path: Path) -> None:
+    """The deployed egg runs sina_7x24 too (README "7x24 digests"), into a POSTS_DIR of its own."""
+    posts = tmp_path / "posts"
+    args = [
+        ("pagesize", "4"),
+        ("setting", f"REPLAY_DIR={ZHIBO / 'tick1'}"),
+        ("setting", "SINACRAWL_7X24_NOW=2026-12-01T15:00:00"),
+        ("setting", f"POSTS_DIR={posts}"),
+    ]
+    log = scrapyd.run_job(args, spider="sina_7x24")
+    _check_clean_finish(log)
+    assert _posts(posts) == {"7x24-152-20261201.md": EXPECTED_TICK1.encode("utf-8")}
