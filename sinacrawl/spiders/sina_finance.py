@@ -199,14 +199,15 @@ class SinaFinanceSpider(Spider):
         )
 
     def feed_next(
-        self, key: str, page: int, listed: int, failed: int, url: str
+        self, key: str, page: int, listed: int, failed: int, url: str, ended: bool = False
     ) -> Iterator[Request]:
         """After page ``page`` of channel ``key``'s feed (``url``): its next page, or, at the
-        channel's end (``page`` is ``0`` when its feed ended early), one WARNING if it listed
-        nothing and no page of it failed (a failed page has said so), then the next channel.
+        channel's end (the ``pages`` read, or the feed ``ended`` early with an empty page), one
+        WARNING if it listed nothing and no page of it failed (a failed page has said so), then
+        the next channel's first page.
         """
         position = [channel.key for channel in self.channels].index(key)
-        if 0 < page < self.pages:
+        if not ended and page < self.pages:
             yield self.feed_request(self.channels[position], page + 1, listed, failed)
             return
         if not listed and not failed:
@@ -264,7 +265,7 @@ class SinaFinanceSpider(Spider):
             logger.info(
                 "channel %s: feed ended at page %d (empty): %s", channel, page, response.url
             )
-            yield from self.feed_next(channel, 0, listed, failed, response.url)
+            yield from self.feed_next(channel, page, listed, failed, response.url, ended=True)
             return
         if entries:
             listed += len(entries)
