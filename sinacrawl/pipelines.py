@@ -191,40 +191,32 @@ class BodyPipeline:
         return og or self.default_headimg
 
 
-class DigestPipeline:
+class DigestPipeline(BodyPipeline):
     """Turn a 7x24 day (:class:`~sinacrawl.items.DigestItem`) into the post the writer writes
     (issue 12): the flashes' body (:func:`sinacrawl.digest.digest_body`) cleaned and sanitized by
     :func:`sinacrawl.clean.clean_body` like any article's (SPEC sections 3 and 3a), ``date`` the
-    day's first flash (UTC, SPEC section 1), ``headimg``/``thumbnail`` the body's first image,
-    else ``SINACRAWL_DEFAULT_HEADIMG``; ``author`` is ``SINACRAWL_AUTHOR``. It takes the place
-    of :class:`FieldsPipeline` and :class:`BodyPipeline` in the ``sina_7x24`` spider. Drops
-    ``empty_body`` (nothing left after cleaning).
+    day's first flash (UTC, SPEC section 1), ``headimg``/``thumbnail`` chosen by
+    :class:`BodyPipeline`'s rule (there is no ``og:image``) and its settings, ``author`` the
+    setting ``SINACRAWL_AUTHOR``. It takes the place of :class:`FieldsPipeline` and
+    :class:`BodyPipeline` in the ``sina_7x24`` spider. Drops ``empty_body`` (nothing left after
+    cleaning).
     """
 
     #: The base of relative links in a flash's text: Sina's 7x24 page.
     BASE_URL = "https://finance.sina.com.cn/7x24/"
-
-    def __init__(self, stats: StatsCollector, author: str, default_headimg: str) -> None:
-        self.stats = stats
-        self.author = author
-        self.default_headimg = default_headimg
+    author = "新浪财经"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        settings = crawler.settings
-        return cls(
-            crawler.stats,
-            settings.get("SINACRAWL_AUTHOR", "新浪财经"),
-            settings.get("SINACRAWL_DEFAULT_HEADIMG", ""),
-        )
+        pipeline = super().from_crawler(crawler)
+        pipeline.author = crawler.settings.get("SINACRAWL_AUTHOR", "新浪财经")
+        return pipeline
 
-    def process_item(self, item: DigestItem) -> ArticleItem:
+    def process_item(self, item: DigestItem) -> ArticleItem:  # type: ignore[override]
         body = clean_body(digest_body(item.flashes), self.BASE_URL)
         if body is None:
             _drop(self.stats, item, "empty_body", "nothing left after cleaning")
-        headimg = next(iter(body.images), None) or self.default_headimg
-        return ArticleItem(
+        post = ArticleItem(
             url=item.url,
             docid=item.docid,
             page=b"",
@@ -232,10 +224,10 @@ class DigestPipeline:
             categories=item.categories,
             author=self.author,
             date=format_rfc1123(min(flash.created for flash in item.flashes)),
-            headimg=headimg,
-            thumbnail=headimg,
             body=body.html,
         )
+        post.headimg = post.thumbnail = self._headimg(post, body.images)
+        return post
 
 
 class PostWriterPipeline:
