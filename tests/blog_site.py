@@ -1,0 +1,103 @@
+"""The blog of ``site/`` built from crawled posts and served on 127.0.0.1, for
+tests/test_blog_browser.py.
+
+The site is copied into a temporary folder (its own ``node_modules`` linked, installed once by
+``npm ci`` from ``site/package-lock.json``), the posts are copied into its ``source/_posts``, and
+``npm run build`` runs as the README says, in a time zone far from Beijing's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.hexo_site import NPM_CI, require_node
+
+SITE = ROOT / "site"
+LOCK = SITE / "package-lock.json"
+#: Copied into a test site; the rest of ``site/`` is built output or the posts of a local build.
+SITE_FILES = ("_config.yml", "_config.volantis.yml", "package.json", "package-lock.json")
+SITE_FOLDERS = ("scripts", "lib", "source/_data", "source/images")
+
+
+def _install_matches_lock() -> bool:
+    """Every package of site/package-lock.json (optional ones aside) is installed at its version."""
+    for where, meta in json.loads(LOCK.read_text(encoding="utf-8"))["packages"].items():
+        if not where or meta.get("optional"):
+            continue
+        manifest = SITE / where / "package.json"
+        if not manifest.exists():
+            return False
+        if json.loads(manifest.read_text(encoding="utf-8")).get("version") != meta["version"]:
+            return False
+    return True
+
+
+def install() -> None:
+    """node and npm present (else skip, or fail under CI); ``npm ci`` in site/ unless done."""
+    require_node()
+    if _install_matches_lock():
+        return
+    result = subprocess.run(
+        NPM_CI, cwd=SITE, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, f"{' '.join(NPM_CI)} failed:\n{result.stderr[-3000:]}"
+    assert _install_matches_lock(), "npm ci left site/node_modules unlike package-lock.json"
+
+
+def make_site(base: Path, posts: list[Path]) -> Path:
+    """A copy of ``site/`` in ``base`` whose ``source/_posts`` holds ``posts`` (``.md`` files)."""
+    base.mkdir(parents=True)
+    for name in SITE_FILES:
+        shutil.copyfile(SITE / name, base / name)
+    for name in SITE_FOLDERS:
+        shutil.copytree(SITE / name, base / name)
+    (base / "node_modules").symlink_to(SITE / "node_modules", target_is_directory=True)
+    target = base / "source" / "_posts"
+    target.mkdir(parents=True)
+    for post in posts:
+        shutil.copyfile(post, target / post.name)
+    return base
+
+
+def build(site: Path, timezone: str) -> subprocess.CompletedProcess[str]:
+    """``npm run build`` in ``site`` with the machine's zone set to ``timezone`` (``TZ``)."""
+    env = dict(os.environ, TZ=timezone, NO_COLOR="1")
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        ["npm", "run", "build"],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """No access log on stderr."""
+
+
+@contextmanager
+def serve(public: Path) -> Iterator[str]:
+    """Serve ``public`` on 127.0.0.1 (a free port) while the block runs; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(public)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
