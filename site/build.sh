@@ -21,7 +21,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     npm ci --no-audit --no-fund --ignore-scripts
 fi
 find source/_posts -maxdepth 1 -type f -name '*.md' -delete
-find "$posts" -maxdepth 1 -type f -name '*.md' ! -name '.*' -exec cp {} source/_posts/ +
+find "$posts" -maxdepth 1 -type f -name '*.md' ! -name '.*' -exec sh -c 'cp "$@" source/_posts/' sh {} +
 echo "build.sh: $count posts from $posts"
 npm run build
 echo "build.sh: the blog is in $site/public"
