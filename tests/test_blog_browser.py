@@ -45,7 +45,7 @@ OTHER_AUTHOR = "@新浪财经: 'null' #1"
 BEIJING = ZoneInfo("Asia/Shanghai")
 #: The build machine's zone: far from Beijing's, so that a day taken in it is wrong for hours.
 BUILD_TZ = "America/New_York"
-CHROMIUM = Path(os.environ.get("SINACRAWL_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
