@@ -473,3 +473,20 @@ def test_no_dialog_and_no_console_error(visit: Visit) -> None:
 def test_screenshots_are_saved(visit: Visit) -> None:
     assert len(visit.screenshots) >= 4
     assert all(shot.stat().st_size > 10_000 for shot in visit.screenshots)
+
+
+def test_rebuild_gives_the_same_bytes(blog: Path, posts: dict, tmp_path: Path) -> None:
+    """The same posts, written at another time and built in another zone, give the same files."""
+    site = make_site(tmp_path / "site", [post.file for post in posts.values()])
+    later = time.time() + 86_400
+    for post in (site / "source" / "_posts").glob("*.md"):
+        os.utime(post, (later, later))
+    result = build(site, "UTC")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+    def files(root: Path) -> dict[Path, bytes]:
+        return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    first, second = files(blog), files(site / "public")
+    assert sorted(first) == sorted(second)
+    assert [str(name) for name in first if first[name] != second[name]] == []

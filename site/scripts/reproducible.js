@@ -1,0 +1,15 @@
+/* global hexo */
+'use strict';
+
+/**
+ * The same posts build the same bytes (issue 10, fault 2).
+ *
+ * Volantis writes the build's start time into every page (`lastupdate` in its global config, the
+ * "last active" of its webinfo widget), so two builds of the same posts differ on every page.
+ * The site's last update is its newest post's publication time. (Hexo's own dates come from
+ * the posts, with `updated_option: date`, never from file times.)
+ */
+hexo.extend.filter.register('before_generate', function () {
+  const newest = this.model('Post').sort('-date').first();
+  this.theme.config.getStartTime = newest ? newest.date.valueOf() : 0;
+});
