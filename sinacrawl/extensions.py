@@ -26,7 +26,8 @@ class CrawlSummary:
     found no post while something failed ends with one ERROR line saying so, so that it never
     looks like a quiet success: ``the feed failed`` when no feed page listed an article, else
     ``every article failed``; its stat ``finish_reason`` becomes :data:`FEED_FAILED` or
-    :data:`ALL_FAILED` (this extension runs after Scrapy's CoreStats has set it), which
+    :data:`ALL_FAILED` (naming a host that could not be reached at all, the stat
+    ``sinacrawl/unreachable``; this extension runs after Scrapy's CoreStats has set it), which
     ``scrapy crawl`` turns into exit status 1. A crawl stopped for an unwritable ``POSTS_DIR``
     has already said why in its own ERROR line.
     """
@@ -56,12 +57,13 @@ class CrawlSummary:
         feed_failed = int(stats.get("sinacrawl/feed/failed", 0))
         listed = int(stats.get("sinacrawl/feed/entries", 0))
         forbidden = int(stats.get("robotstxt/forbidden", 0))
+        bad_urls = int(stats.get("sinacrawl/bad_url", 0))
         reasons = ", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"
         failure = None
         if not sum(posts.values()) and reason != UNWRITABLE:
             if feed_failed and not listed:
                 failure = FEED_FAILED
-            elif failed or dropped or forbidden:
+            elif failed or dropped or forbidden or bad_urls:
                 failure = ALL_FAILED
         if failure:
             self.stats.set_value("finish_reason", failure)
@@ -72,15 +74,18 @@ class CrawlSummary:
             sum(dropped.values()),
             reasons, failed, feed_failed, failure or reason,
         )  # fmt: skip
+        unreachable = stats.get("sinacrawl/unreachable")
+        cause = f"; cannot reach {unreachable}" if unreachable else ""
         if failure == FEED_FAILED:
             logger.error(
                 "the feed failed: %d feed pages failed and none listed an article; no post was "
-                "produced",
-                feed_failed,
-            )
+                "produced%s",
+                feed_failed, cause,
+            )  # fmt: skip
         elif failure == ALL_FAILED:
             logger.error(
                 "every article failed: %d requests failed, %d dropped, %d forbidden by "
-                "robots.txt; no post was produced",
+                "robots.txt%s; no post was produced%s",
                 failed, sum(dropped.values()), forbidden,
+                f", {bad_urls} given URLs invalid" if bad_urls else "", cause,
             )  # fmt: skip

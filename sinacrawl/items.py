@@ -19,7 +19,8 @@ class ArticleItem:
     matter (SPEC section 2); :class:`~sinacrawl.pipelines.BodyPipeline` ``body``, ``headimg``
     and ``thumbnail`` (section 3); :class:`~sinacrawl.pipelines.PostWriterPipeline` writes it
     (sections 1 and 4). ``tree`` is the page parsed once and shared by the pipelines; it is
-    never exported.
+    never exported: ``FEED_EXPORT_FIELDS`` (settings.py) lists what ``scrapy crawl -O``
+    exports, the post's fields (issue 14).
     """
 
     # from the spider
@@ -37,6 +38,8 @@ class ArticleItem:
     headimg: str | None = None
     thumbnail: str | None = None
     body: str | None = field(default=None, repr=False)
+    #: the post's path relative to ``POSTS_DIR`` (set by the writer)
+    filename: str | None = None
     # pipeline-internal
     og_image: str | None = None
     tree: Any = field(default=None, repr=False, compare=False)

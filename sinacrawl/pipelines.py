@@ -308,6 +308,7 @@ class PostWriterPipeline:
                 "ERROR",
             )
         self.stats.inc_value(f"sinacrawl/post/{outcome}")
+        item.filename = target.relative_to(self.posts_dir).as_posix()
         if outcome is not WriteOutcome.UNCHANGED:
             logger.info("post %s: %s (%s)", outcome, target.name, item.url)
         return item

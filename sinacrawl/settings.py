@@ -46,6 +46,8 @@ ADDONS = {
 }
 EXTENSIONS = {
     "sinacrawl.extensions.CrawlSummary": 500,
+    # An unreachable host: one line naming it, not robots.txt's traceback (issue 14).
+    "sinacrawl.reachability.Reachability": 0,
 }
 
 # sinacrawl's own settings (README: "Settings").
@@ -170,3 +172,9 @@ TELNETCONSOLE_ENABLED = False
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl sina_finance -O posts.jsonl` exports the post, never the page bytes or the
+# parsed tree the item also carries (issue 14). `comments` is always false.
+FEED_EXPORT_FIELDS = [
+    "url", "docid", "filename", "title", "categories", "author", "date", "headimg",
+    "thumbnail", "body",
+]  # fmt: skip

@@ -21,6 +21,8 @@ from sinacrawl.dates import beijing_day
 from sinacrawl.docid import document_id
 from sinacrawl.feed import FeedEntry, FeedError, feed_url, parse_feed
 from sinacrawl.items import ArticleItem
+from sinacrawl.reachability import unreachable_host
+from sinacrawl.spiderargs import warn_unknown
 
 __all__ = ["SinaFinanceSpider"]
 
@@ -72,8 +74,9 @@ def url_problem(url: str) -> str | None:
 @dataclass(frozen=True, slots=True)
 class SpiderArguments:
     """The spider's arguments, read: the ``channels`` asked for, in the order given, feed
-    ``pages`` per channel (>= 1), ``since`` (a Beijing day, or None), the given article
-    ``urls``, and ``table``, every channel of ``SINACRAWL_CHANNELS`` (for the URLs' paths).
+    ``pages`` per channel (>= 1), ``since`` and ``until`` (Beijing days, or None), the given
+    article ``urls``, and ``table``, every channel of ``SINACRAWL_CHANNELS`` (for the URLs'
+    paths).
     """
 
     channels: tuple[Channel, ...]
@@ -81,6 +84,14 @@ class SpiderArguments:
     since: date | None
     urls: tuple[str, ...]
     table: tuple[Channel, ...]
+    until: date | None = None
+
+
+def _day(name: str, value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise ValueError(f"{name} must be YYYY-MM-DD, got {value!r}") from None
 
 
 def read_arguments(
@@ -88,18 +99,21 @@ def read_arguments(
     channel: str = "china",
     pages: str | int = 1,
     since: str | None = None,
+    until: str | None = None,
     urls: str | None = None,
     **_: Any,
 ) -> SpiderArguments:
-    """Read the spider arguments (strings, as ``-a`` and scrapyd pass them; others, such as
-    scrapyd's ``_job``, are ignored) against ``channels`` (the ``SINACRAWL_CHANNELS`` setting).
+    """Read the spider arguments (strings, as ``-a`` and scrapyd pass them; others are ignored
+    here and warned about by :func:`sinacrawl.spiderargs.warn_unknown`) against ``channels``
+    (the ``SINACRAWL_CHANNELS`` setting).
 
     >>> china = {"pageid": 155, "lid": 1686, "categories": ["a"]}
     >>> read_arguments({"china": china}, pages="2").pages
     2
 
-    Raises :class:`ValueError` with a message for the user for a malformed argument or an
-    unknown or malformed channel (:mod:`sinacrawl.channels`).
+    Raises :class:`ValueError` with a message for the user for a malformed argument, an
+    ``until`` before ``since``, an ``urls`` given empty (issue 14: it used to run a whole feed
+    crawl) or an unknown or malformed channel (:mod:`sinacrawl.channels`).
     """
     try:
         page_count = int(pages)
@@ -107,20 +121,22 @@ def read_arguments(
         raise ValueError(f"pages must be a whole number, got {pages!r}") from None
     if page_count < 1:
         raise ValueError(f"pages must be at least 1, got {page_count}")
-    try:
-        since_day = date.fromisoformat(since) if since else None
-    except ValueError:
-        raise ValueError(f"since must be YYYY-MM-DD, got {since!r}") from None
+    since_day, until_day = _day("since", since), _day("until", until)
+    if since_day and until_day and until_day < since_day:
+        raise ValueError(f"until ({until_day}) is before since ({since_day})")
     table = read_channels(channels)
     selected = select_channels(table, channel)
     given = tuple(u.strip() for u in (urls or "").split(",") if u.strip())
-    return SpiderArguments(selected, page_count, since_day, given, table)
+    if urls is not None and not given:
+        raise ValueError("urls is empty: give comma-separated article URLs, or leave it out")
+    return SpiderArguments(selected, page_count, since_day, given, table, until_day)
 
 
 class SinaFinanceSpider(Spider):
     """Crawl channels of Sina Finance's roll feed, or the article URLs given.
 
-    Spider arguments (strings, as scrapyd passes them; unknown ones are accepted):
+    Spider arguments (strings, as scrapyd passes them; an unknown one is ignored with a WARNING
+    naming :attr:`known_arguments`, issue 14):
 
     - ``channel``: keys of the ``SINACRAWL_CHANNELS`` setting, comma-separated, or ``all``
       (default ``china``, pageid 155, lid 1686). The channels' feeds are read one after the
@@ -128,7 +144,8 @@ class SinaFinanceSpider(Spider):
       of the first (issue 12); a channel whose feed lists nothing is one WARNING naming it;
     - ``pages``: feed pages to read per channel, default ``1``; an empty page ends the
       channel's feed early;
-    - ``since``: ``YYYY-MM-DD``, a Beijing-time day; older feed entries are skipped;
+    - ``since``, ``until``: ``YYYY-MM-DD``, Beijing-time days; feed entries published before
+      ``since`` or after ``until`` are skipped (a backfill: both, with many ``pages``);
     - ``urls``: comma-separated article URLs; the feed is not read then. Each takes the
       categories of the channel whose ``paths`` hold its URL path, else of the first
       ``channel`` (:func:`~sinacrawl.channels.channel_for_url`).
@@ -136,18 +153,24 @@ class SinaFinanceSpider(Spider):
     Raises :class:`ValueError` for a malformed argument or an unknown channel
     (:func:`read_arguments`).
     Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
-    ``…/feed/empty_channel``,
+    ``…/feed/too_new``, ``…/feed/empty_channel``, ``sinacrawl/feed/newest`` (the newest
+    entry's publication time, POSIX seconds UTC), ``sinacrawl/unreachable`` (``host: reason``),
     ``sinacrawl/duplicate``, ``sinacrawl/request_failed`` (+ ``…/<exception>``),
     ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
     """
 
     name = "sina_finance"
     allowed_domains: ClassVar[list[str]] = list(SINA_DOMAINS)
+    #: The ``-a`` arguments this spider reads (:func:`read_arguments`).
+    known_arguments: ClassVar[frozenset[str]] = frozenset(
+        {"channel", "pages", "since", "until", "urls"}
+    )
     # set from the arguments in from_crawler (read_arguments)
     channels: tuple[Channel, ...]
     table: tuple[Channel, ...]
     pages: int
     since: date | None
+    until: date | None
     article_urls: list[str]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -157,9 +180,10 @@ class SinaFinanceSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        warn_unknown(spider.name, cls.known_arguments, kwargs)
         arguments = read_arguments(crawler.settings.getdict("SINACRAWL_CHANNELS"), **kwargs)
         spider.channels, spider.table = arguments.channels, arguments.table
-        spider.pages, spider.since = arguments.pages, arguments.since
+        spider.pages, spider.since, spider.until = arguments.pages, arguments.since, arguments.until
         spider.article_urls = list(arguments.urls)
         return spider
 
@@ -252,6 +276,12 @@ class SinaFinanceSpider(Spider):
     def parse_feed(
         self, response: Response, channel: str, page: int, listed: int, failed: int
     ) -> Iterator[Request]:
+        """One roll-feed page of ``channel``: a request per wanted entry, then the next page.
+
+        @url https://feed.mix.sina.com.cn/api/roll/get?pageid=155&lid=1686&num=50&page=1
+        @cb_kwargs {"channel": "china", "page": 1, "listed": 0, "failed": 0}
+        @returns requests 4 4
+        """
         stats = self.crawler.stats
         try:
             entries = parse_feed(response.text)
@@ -271,19 +301,35 @@ class SinaFinanceSpider(Spider):
             listed += len(entries)
             stats.inc_value("sinacrawl/feed/pages")
             stats.inc_value("sinacrawl/feed/entries", len(entries))
+            newest = max((e.published.timestamp() for e in entries if e.published), default=0)
+            if newest:
+                stats.max_value("sinacrawl/feed/newest", int(newest))
             for entry in entries:
-                if self.since and entry.published and beijing_day(entry.published) < self.since:
+                day = beijing_day(entry.published) if entry.published else None
+                if self.since and day and day < self.since:
                     stats.inc_value("sinacrawl/feed/too_old")
+                    continue
+                if self.until and day and day > self.until:
+                    stats.inc_value("sinacrawl/feed/too_new")
                     continue
                 request = self.article_request(entry.url, entry, self.categories(channel))
                 if request:
                     yield request
         yield from self.feed_next(channel, page, listed, failed, response.url)
 
+    def note_unreachable(self, failure: Failure) -> None:
+        """Record a host that could not be reached at all (stat ``sinacrawl/unreachable``,
+        ``"host: reason"``; :mod:`sinacrawl.reachability`)."""
+        url: str = failure.request.url  # type: ignore[attr-defined]
+        where = unreachable_host(url, failure.value) if failure.value else None
+        if where:
+            self.crawler.stats.set_value("sinacrawl/unreachable", where)
+
     def feed_failed(self, failure: Failure) -> Iterator[Request]:
         request: Request = failure.request  # type: ignore[attr-defined]
         key, page = request.cb_kwargs["channel"], request.cb_kwargs["page"]
         self.crawler.stats.inc_value("sinacrawl/feed/failed")
+        self.note_unreachable(failure)
         logger.warning(
             "feed page %d of channel %s failed: %s: %s",
             page,
@@ -294,9 +340,24 @@ class SinaFinanceSpider(Spider):
         listed, failed = request.cb_kwargs["listed"], request.cb_kwargs["failed"] + 1
         yield from self.feed_next(key, page, listed, failed, request.url)
 
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem]:
+        """An article page given on its own, as ``scrapy parse`` does: :meth:`parse_article`
+        with the categories of the channel whose paths hold its URL, else the first."""
+        channel = channel_for_url(self.table, response.url) or self.channels[0]
+        return self.parse_article(response, None, channel.categories)
+
     def parse_article(
         self, response: Response, entry: FeedEntry | None, categories: tuple[str, ...]
     ) -> Iterator[ArticleItem]:
+        """One article page → one :class:`~sinacrawl.items.ArticleItem` (the pipelines make
+        it a post); none for a redirect to another article or a page that is not HTML.
+
+        @url https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml
+        @cb_kwargs {"entry": null, "categories": ["金融", "新浪财经", "新浪财经－国內"]}
+        @returns items 1 1
+        @returns requests 0 0
+        @scrapes url docid page categories
+        """
         original = response.meta.get("redirect_urls", [response.url])[0]
         docid = document_id(original)
         stats = self.crawler.stats
@@ -322,6 +383,7 @@ class SinaFinanceSpider(Spider):
     def article_failed(self, failure: Failure) -> None:
         stats = self.crawler.stats
         stats.inc_value("sinacrawl/request_failed")
+        self.note_unreachable(failure)
         stats.inc_value(f"sinacrawl/request_failed/{failure.type.__name__}")  # type: ignore[union-attr]
         logger.warning(
             "article failed: %s: %s",
