@@ -9,8 +9,6 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from sinacrawl.pipelines import UNWRITABLE
-
 __all__ = ["ALL_FAILED", "FEED_FAILED", "CrawlSummary"]
 
 logger = logging.getLogger(__name__)
@@ -28,8 +26,9 @@ class CrawlSummary:
     ``every article failed``; its stat ``finish_reason`` becomes :data:`FEED_FAILED` or
     :data:`ALL_FAILED` (naming a host that could not be reached at all, the stat
     ``sinacrawl/unreachable``; this extension runs after Scrapy's CoreStats has set it), which
-    ``scrapy crawl`` turns into exit status 1. A crawl stopped for an unwritable ``POSTS_DIR``
-    has already said why in its own ERROR line.
+    ``scrapy crawl`` turns into exit status 1. A crawl stopped before its end (an unwritable
+    ``POSTS_DIR``, which has said why in its own ERROR line, Ctrl-C, another tick running)
+    keeps its own finish reason.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -60,7 +59,9 @@ class CrawlSummary:
         bad_urls = int(stats.get("sinacrawl/bad_url", 0))
         reasons = ", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"
         failure = None
-        if not sum(posts.values()) and reason != UNWRITABLE:
+        # Only a crawl that ran to its end failed "as a whole": one stopped (Ctrl-C, an
+        # unwritable POSTS_DIR, another tick running) keeps its own reason.
+        if not sum(posts.values()) and reason == "finished":
             if feed_failed and not listed:
                 failure = FEED_FAILED
             elif failed or dropped or forbidden or bad_urls:

@@ -28,6 +28,8 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # Skips articles whose post is newer than the feed's mtime (POSTS_REFRESH turns it off).
     "sinacrawl.middlewares.KnownPostsMiddleware": 550,
+    # SINACRAWL_MAX_ARTICLES; after KnownPostsMiddleware, so skipped articles do not count.
+    "sinacrawl.articlecap.ArticleCapMiddleware": 540,
 }
 ITEM_PIPELINES = {
     "sinacrawl.pipelines.FieldsPipeline": 100,
@@ -48,6 +50,9 @@ EXTENSIONS = {
     "sinacrawl.extensions.CrawlSummary": 500,
     # An unreachable host: one line naming it, not robots.txt's traceback (issue 14).
     "sinacrawl.reachability.Reachability": 0,
+    # One crawl per spider and POSTS_DIR at a time; the hook after a crawl that changed posts.
+    "sinacrawl.runlock.RunLock": 10,
+    "sinacrawl.hook.OnNewPosts": 600,
 }
 
 # sinacrawl's own settings (README: "Settings").
@@ -60,6 +65,10 @@ SINACRAWL_AUTHOR = "新浪财经"
 SINACRAWL_DEFAULT_HEADIMG = ""
 # Hosts (and their subdomains) a headimg/thumbnail may come from: Sina's image hosts (issue 13).
 SINACRAWL_IMAGE_HOSTS = ["sinaimg.cn", "image2.sina.com.cn"]
+SINACRAWL_RUN_LOCK = True
+SINACRAWL_MAX_ARTICLES = 0
+SINACRAWL_ON_NEW_POSTS = ""
+SINACRAWL_ON_NEW_POSTS_TIMEOUT = 600
 SINACRAWL_CHANNELS = {
     # Roll-feed channel key → its feed (pageid, lid), the post's categories, in order (SPEC
     # section 2; china keeps the reference post's 国內), and the URL paths of its articles

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sinacrawl.statedir import STATE_DIR
+
 _LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[([\w.]+)\] (DEBUG|INFO|WARNING|ERROR|CRITICAL): (.*)$"
 )
@@ -56,5 +58,8 @@ class CrawlLog:
 
 
 def post_names(folder: Path) -> list[str]:
-    """Every name in ``folder``, sorted (posts and anything else)."""
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """Every name in ``folder``, sorted (posts and anything else), but the crawl's own state
+    folder ``.sinacrawl`` (its run lock, its run report)."""
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.name != STATE_DIR)

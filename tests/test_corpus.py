@@ -11,6 +11,7 @@ import pytest
 
 from sinacrawl.post import parse_post
 from tests.conftest import CORPUS, body_text
+from tests.crawl_log import post_names
 
 DEFAULT_CATEGORIES = ("金融", "新浪财经", "新浪财经－国內")
 _FOLD_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
@@ -78,7 +79,7 @@ def test_one_post_per_expected_article(corpus_posts: Path) -> None:
     assert wanted <= written
     assert not (unwanted & written)
     assert written <= {c["docid"] for c in EXPECTED}
-    assert not [p.name for p in corpus_posts.iterdir() if not p.name.endswith(".md")]
+    assert not [n for n in post_names(corpus_posts) if not n.endswith(".md")]
 
 
 FORBIDDEN = [

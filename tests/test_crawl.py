@@ -9,6 +9,7 @@ import pytest
 
 from sinacrawl.settings import SINACRAWL_CHANNELS
 from tests.conftest import REPLAY, run_crawl
+from tests.crawl_log import post_names
 
 EXPECTED_POST = (
     "\n---\n"
@@ -45,14 +46,18 @@ NAMES = ["fxsktkp0000001.md", "kknscsi0000002.md", "kknscsi0000003.md", "kyamrmz
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 def test_crawl_writes_the_expected_posts(tmp_path: Path) -> None:
     result = run_crawl("-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "summary: written=4 unchanged=0 replaced=0 skipped=0 dropped=0 (none)" in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == NAMES
+    assert post_names(tmp_path) == NAMES
     assert (tmp_path / "kyamrmz0151960.md").read_bytes() == EXPECTED_POST.encode("utf-8")
     gb = (tmp_path / "kknscsi0000002.md").read_text(encoding="utf-8")
     assert "title: '上市公司半年报披露完毕 净利润同比增长'\n" in gb
@@ -104,7 +109,7 @@ def test_given_urls_replace_the_feed(tmp_path: Path) -> None:
         "-a", f"urls={url},{url}", "-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}"
     )
     assert result.returncode == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["kyamrmz0151960.md"]
+    assert post_names(tmp_path) == ["kyamrmz0151960.md"]
     assert "'sinacrawl/duplicate': 1" in result.stderr
     assert "feed.mix.sina.com.cn" not in result.stderr
 
@@ -114,7 +119,7 @@ def test_since_skips_older_feed_entries(tmp_path: Path) -> None:
         "-a", "since=2021-01-01", "-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}"
     )
     assert result.returncode == 0
-    assert [p.name for p in tmp_path.iterdir()] == ["kyamrmz0151960.md"]
+    assert post_names(tmp_path) == ["kyamrmz0151960.md"]
     assert "'sinacrawl/feed/too_old': 3" in result.stderr
 
 
@@ -133,7 +138,7 @@ def test_a_replay_miss_is_one_warning_and_never_fetched(tmp_path: Path) -> None:
     # the one response is the replayed 404 for robots.txt; the article got none
     assert "'downloader/response_count': 1," in result.stderr
     assert "'downloader/response_status_count/404': 1," in result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert post_names(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -160,4 +165,4 @@ def test_a_wrong_argument_is_a_usage_error_not_a_traceback(
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1].endswith(f": error: {message}")
     assert "Traceback" not in result.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert post_names(tmp_path) == []

@@ -11,6 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from sinacrawl.extensions import ALL_FAILED, FEED_FAILED
+from sinacrawl.hook import HOOK_FAILED
 from sinacrawl.middlewares import REPLAY_UNUSABLE
 from sinacrawl.pipelines import UNWRITABLE
 from sinacrawl.reachability import redis_problem
@@ -28,12 +29,13 @@ FAILED_REASONS = frozenset({UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED
 class Command(ScrapyCrawlCommand):
     """Scrapy's ``crawl`` command, except that it checks setting values
     (:func:`~sinacrawl.settingcheck.check_settings`) and the spider arguments before starting
-    (a wrong one is a usage error, exit status 2; issue 14) and exits with status 1 when the
+    (a wrong one is a usage error, exit status 2; issue 14), stops with one ERROR line when
+    ``REDIS_URL`` is set but Redis cannot be reached (exit 1), and exits with status 1 when the
     spider closed for one of :data:`FAILED_REASONS` (an output folder that cannot be written, a
     replay folder that cannot be used, a feed or every article failing, Ctrl-C or SIGTERM: the
-    ``finish_reason`` stat), so that a scheduler (cron, scrapyd's runner) sees the failure.
-    Scrapy's own command exits 0 for any crawl that started. It replaces Scrapy's through
-    ``COMMANDS_MODULE = "sinacrawl.commands"``.
+    ``finish_reason`` stat) or when the ``SINACRAWL_ON_NEW_POSTS`` command failed, so that a
+    scheduler (cron, scrapyd's runner) sees the failure. Scrapy's own command exits 0 for any
+    crawl that started. It replaces Scrapy's through ``COMMANDS_MODULE = "sinacrawl.commands"``.
     """
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -57,7 +59,9 @@ class Command(ScrapyCrawlCommand):
             return
         super().run(args, opts)
         stats = self.crawler.stats if self.crawler else None
-        if stats is not None and stats.get_value("finish_reason") in FAILED_REASONS:
+        if stats is not None and (
+            stats.get_value("finish_reason") in FAILED_REASONS or stats.get_value(HOOK_FAILED)
+        ):
             self.exitcode = 1
 
     def _check(self, args: list[str], opts: argparse.Namespace) -> None:

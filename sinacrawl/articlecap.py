@@ -1,0 +1,76 @@
+"""``SINACRAWL_MAX_ARTICLES``: at most N article downloads per tick, the feed's first
+(newest) ones (issue 14)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, Self
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+
+__all__ = ["ArticleCapMiddleware"]
+
+logger = logging.getLogger(__name__)
+
+
+class ArticleCapMiddleware:
+    """Spider middleware: let the first ``SINACRAWL_MAX_ARTICLES`` article requests (those
+    with ``meta["docid"]``) through, in the order the spider yields them (the roll feed lists
+    the newest first; ``-a urls`` in the order given), and drop every request after that,
+    further feed pages included. It sits after
+    :class:`~sinacrawl.middlewares.KnownPostsMiddleware`, so an article whose post is already
+    there does not count. The rest waits for the next tick.
+
+    Setting ``SINACRAWL_MAX_ARTICLES`` (int, 0 = no cap, the default: :class:`NotConfigured`).
+    Stat ``sinacrawl/capped`` (article requests dropped); one INFO line when the cap is hit.
+    """
+
+    def __init__(self, cap: int, stats: StatsCollector) -> None:
+        self.cap = cap
+        self.stats = stats
+        self.admitted = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        cap = crawler.settings.getint("SINACRAWL_MAX_ARTICLES", 0)
+        if cap <= 0:
+            raise NotConfigured("SINACRAWL_MAX_ARTICLES is 0: no cap")
+        assert crawler.stats is not None
+        return cls(cap, crawler.stats)
+
+    def wanted(self, output: Any) -> bool:
+        """False for a request past the cap (an article is counted in ``sinacrawl/capped``)."""
+        if not isinstance(output, Request):
+            return True
+        is_article = "docid" in output.meta
+        if self.admitted < self.cap:
+            self.admitted += is_article
+            return True
+        if is_article:
+            if not self.stats.get_value("sinacrawl/capped"):
+                logger.info(
+                    "SINACRAWL_MAX_ARTICLES=%d reached: the other articles wait for the next tick",
+                    self.cap,
+                )
+            self.stats.inc_value("sinacrawl/capped")
+        return False
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in start:
+            if self.wanted(output):
+                yield output
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        return (output for output in result if self.wanted(output))
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for output in result:
+            if self.wanted(output):
+                yield output
