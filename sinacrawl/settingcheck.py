@@ -6,6 +6,7 @@ not a traceback from the component that reads it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from scrapy.settings import BaseSettings
 
@@ -45,6 +46,14 @@ def _choice(*choices: str) -> Callable[[BaseSettings, str], str | None]:
     return check
 
 
+def _iso_time(settings: BaseSettings, name: str) -> str | None:
+    try:
+        datetime.fromisoformat(str(settings.get(name)))
+    except ValueError:
+        return "an ISO 8601 time, e.g. 2026-01-31T08:00:00+00:00"
+    return None
+
+
 #: Setting name → its check, which returns the allowed values when the setting's value is
 #: not one of them. Settings that are unset pass.
 SETTING_KINDS: dict[str, Callable[[BaseSettings, str], str | None]] = {
@@ -60,6 +69,8 @@ SETTING_KINDS: dict[str, Callable[[BaseSettings, str], str | None]] = {
     "SINACRAWL_MONITOR_MAX_BLOCKED_SHARE": _number(0, 1, whole=False),
     "SINACRAWL_MONITOR_MAX_FEED_AGE": _number(0, None, whole=False),
     "SINACRAWL_MONITOR_MIN_MEDIAN_BODY": _number(0, None, whole=True),
+    "SINACRAWL_MONITOR_MIN_PAGES": _number(1, None, whole=True),
+    "SINACRAWL_MONITOR_NOW": _iso_time,
     "SINACRAWL_POSTS_LAYOUT": _choice("flat", "year-month"),
 }
 

@@ -35,6 +35,8 @@ ITEM_PIPELINES = {
     "sinacrawl.pipelines.FieldsPipeline": 100,
     "sinacrawl.pipelines.BodyPipeline": 200,
     "sinacrawl.pipelines.PostWriterPipeline": 300,
+    # Checks each written post's fields against the front-matter schema (monitor front_matter).
+    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 800,
 }
 # One line per dropped item (the item's repr is not logged).
 LOG_FORMATTER = "sinacrawl.logformatter.OneLineLogFormatter"
@@ -52,7 +54,10 @@ EXTENSIONS = {
     "sinacrawl.reachability.Reachability": 0,
     # One crawl per spider and POSTS_DIR at a time; the hook after a crawl that changed posts.
     "sinacrawl.runlock.RunLock": 10,
-    "sinacrawl.hook.OnNewPosts": 600,
+    # Close-of-run order: summary (500), monitors (600), hook (700), run report (900).
+    "sinacrawl.monitors.RunMonitors": 600,
+    "sinacrawl.hook.OnNewPosts": 700,
+    "sinacrawl.report.RunReport": 900,
 }
 
 # sinacrawl's own settings (README: "Settings").
@@ -69,6 +74,18 @@ SINACRAWL_RUN_LOCK = True
 SINACRAWL_MAX_ARTICLES = 0
 SINACRAWL_ON_NEW_POSTS = ""
 SINACRAWL_ON_NEW_POSTS_TIMEOUT = 600
+# Monitors and the run report (README "Running it unattended").
+SPIDERMON_ENABLED = True
+SPIDERMON_VALIDATION_SCHEMAS = ["sinacrawl.monitors.FRONT_MATTER_SCHEMA"]
+SINACRAWL_MONITOR_MAX_DRIFT_SHARE = 0.3
+SINACRAWL_MONITOR_MAX_BLOCKED_SHARE = 0.3
+SINACRAWL_MONITOR_MAX_FEED_AGE = 12
+SINACRAWL_MONITOR_MIN_MEDIAN_BODY = 200
+SINACRAWL_MONITOR_MIN_PAGES = 5
+SINACRAWL_MONITOR_NOW = None
+SINACRAWL_MONITOR_ACTIONS: list[str] = []
+SINACRAWL_WEBHOOK_URL = ""
+SINACRAWL_REPORT_FILE = ""
 SINACRAWL_CHANNELS = {
     # Roll-feed channel key → its feed (pageid, lid), the post's categories, in order (SPEC
     # section 2; china keeps the reference post's 国內), and the URL paths of its articles

@@ -13,6 +13,7 @@ from scrapy.exceptions import UsageError
 from sinacrawl.extensions import ALL_FAILED, FEED_FAILED
 from sinacrawl.hook import HOOK_FAILED
 from sinacrawl.middlewares import REPLAY_UNUSABLE
+from sinacrawl.monitors import MONITOR_FAILED
 from sinacrawl.pipelines import UNWRITABLE
 from sinacrawl.reachability import redis_problem
 from sinacrawl.settingcheck import check_settings
@@ -23,7 +24,9 @@ logger = logging.getLogger(__name__)
 #: Scrapy's finish reason of a crawl stopped by Ctrl-C or SIGTERM (scrapyd's cancel).
 SHUTDOWN = "shutdown"
 #: Finish reasons that mean the crawl failed as a whole, or was stopped before its end.
-FAILED_REASONS = frozenset({UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED, SHUTDOWN})
+FAILED_REASONS = frozenset(
+    {UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED, SHUTDOWN, MONITOR_FAILED}
+)
 
 
 class Command(ScrapyCrawlCommand):
@@ -33,9 +36,10 @@ class Command(ScrapyCrawlCommand):
     ``REDIS_URL`` is set but Redis cannot be reached (exit 1), and exits with status 1 when the
     spider closed for one of :data:`FAILED_REASONS` (an output folder that cannot be written, a
     replay folder that cannot be used, a feed or every article failing, Ctrl-C or SIGTERM: the
-    ``finish_reason`` stat) or when the ``SINACRAWL_ON_NEW_POSTS`` command failed, so that a
-    scheduler (cron, scrapyd's runner) sees the failure. Scrapy's own command exits 0 for any
-    crawl that started. It replaces Scrapy's through ``COMMANDS_MODULE = "sinacrawl.commands"``.
+    ``finish_reason`` stat; a monitor failed) or when the ``SINACRAWL_ON_NEW_POSTS`` command
+    failed, so that a scheduler (cron, scrapyd's runner) sees the failure. Scrapy's own
+    command exits 0 for any crawl that started. It replaces Scrapy's through
+    ``COMMANDS_MODULE = "sinacrawl.commands"``.
     """
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
