@@ -1,5 +1,6 @@
 """Scrapy settings for sinacrawl. Every path is a setting (``POSTS_DIR``, ``REPLAY_DIR``; the
-only crawl state is the posts in ``POSTS_DIR``); the README has a table of them all.
+crawl state is the posts in ``POSTS_DIR``, with the run lock and report in its hidden
+``.sinacrawl/``); the README has a table of them all.
 """
 
 BOT_NAME = "sinacrawl"
