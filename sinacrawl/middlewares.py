@@ -19,6 +19,7 @@ from twisted.internet.error import TimeoutError as TxTimeoutError
 from w3lib.url import canonicalize_url
 
 from sinacrawl.docid import post_filename
+from sinacrawl.layout import PostLocator
 from sinacrawl.replay import TIMEOUT, ManifestEntry, ReplayError, append_entry, load_manifest
 
 __all__ = ["REPLAY_UNUSABLE", "KnownPostsMiddleware", "ReplayMiddleware"]
@@ -152,20 +153,27 @@ class KnownPostsMiddleware:
     ``POSTS_REFRESH`` (bool) turns this middleware off (:class:`NotConfigured`): every article is
     downloaded again and the writer replaces only the posts whose bytes changed.
 
-    Settings: ``POSTS_DIR`` (path, default ``output``), ``POSTS_REFRESH``. Stat
+    Settings: ``POSTS_DIR`` (path, default ``output``), ``SINACRAWL_POSTS_LAYOUT`` (the post
+    may be in a ``YYYY/MM`` subfolder), ``POSTS_REFRESH``. Stat
     ``sinacrawl/post/skipped``; each skip is logged at DEBUG with its URL.
     """
 
-    def __init__(self, posts_dir: Path, stats: StatsCollector) -> None:
+    def __init__(self, posts_dir: Path, stats: StatsCollector, layout: str = "flat") -> None:
         self.posts_dir = posts_dir
         self.stats = stats
+        self.locator = PostLocator(posts_dir, layout)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         if crawler.settings.getbool("POSTS_REFRESH"):
             raise NotConfigured("POSTS_REFRESH is set: every article is downloaded again")
         assert crawler.stats is not None
-        return cls(Path(crawler.settings.get("POSTS_DIR", "output")), crawler.stats)
+        settings = crawler.settings
+        return cls(
+            Path(settings.get("POSTS_DIR", "output")),
+            crawler.stats,
+            settings.get("SINACRAWL_POSTS_LAYOUT", "flat"),
+        )
 
     def wanted(self, output: Any) -> bool:
         """False for an article request whose post file is newer than the feed entry's
@@ -175,7 +183,9 @@ class KnownPostsMiddleware:
         modified = getattr(output.cb_kwargs.get("entry"), "modified", None)
         if modified is None:
             return True
-        target = self.posts_dir / post_filename(output.meta["docid"], output.url)
+        target = self.locator.existing(post_filename(output.meta["docid"], output.url))
+        if target is None:
+            return True
         try:
             written = target.stat().st_mtime
         except FileNotFoundError:

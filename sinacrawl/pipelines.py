@@ -9,6 +9,7 @@ as ``sinacrawl/dropped/<reason>``.
 from __future__ import annotations
 
 import logging
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import NoReturn, Self
 
@@ -33,6 +34,7 @@ from sinacrawl.extract import (
     published,
 )
 from sinacrawl.items import ArticleItem, DigestItem
+from sinacrawl.layout import PostLocator
 from sinacrawl.post import PostFields, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps, write_atomic
 from sinacrawl.theme_safety import (
@@ -232,9 +234,12 @@ class DigestPipeline(BodyPipeline):
 
 class PostWriterPipeline:
     """Write each item as ``POSTS_DIR/<docid>.md`` (SPEC sections 1 and 4), atomically; an
-    unchanged post is not rewritten.
+    unchanged post is not rewritten. With ``SINACRAWL_POSTS_LAYOUT`` ``year-month`` a new post
+    goes into ``POSTS_DIR/YYYY/MM/`` (its UTC date); a post already written stays where it is
+    (:class:`~sinacrawl.layout.PostLocator`, issue 14).
 
-    Setting ``POSTS_DIR`` (path, default ``output``). Stats ``sinacrawl/post/written``,
+    Settings ``POSTS_DIR`` (path, default ``output``), ``SINACRAWL_POSTS_LAYOUT`` (``flat``).
+    Stats ``sinacrawl/post/written``,
     ``…/replaced``, ``…/unchanged``, ``…/stale_temp_removed`` (temporary files over an hour
     old, left by a killed crawl, removed at start). An output folder that cannot be written
     stops the crawl (finish reason :data:`UNWRITABLE`) with one ERROR line naming it: at start,
@@ -244,17 +249,21 @@ class PostWriterPipeline:
     touched.
     """
 
-    def __init__(self, crawler: Crawler, stats: StatsCollector, posts_dir: Path | None) -> None:
+    def __init__(
+        self, crawler: Crawler, stats: StatsCollector, posts_dir: Path | None, layout: str = "flat"
+    ) -> None:
         self.crawler = crawler
         self.stats = stats
         self.posts_dir = posts_dir
+        self.locator = PostLocator(posts_dir or Path(), layout)
         self.closing: Deferred[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
         folder = crawler.settings.get("POSTS_DIR", "output")
-        return cls(crawler, crawler.stats, Path(folder) if folder else None)
+        layout = crawler.settings.get("SINACRAWL_POSTS_LAYOUT", "flat")
+        return cls(crawler, crawler.stats, Path(folder) if folder else None, layout)
 
     def open_spider(self) -> None:
         if self.posts_dir is None:
@@ -291,8 +300,10 @@ class PostWriterPipeline:
             thumbnail=item.thumbnail or "",
         )
         assert self.posts_dir is not None  # open_spider stopped the crawl otherwise
-        target = self.posts_dir / post_filename(item.docid, item.url)
+        name = post_filename(item.docid, item.url)
+        target = self.locator.target(name, parsedate_to_datetime(item.date))
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             outcome = write_atomic(target, render_post(fields, item.body).encode("utf-8"))
         except OSError as exc:
             assert self.crawler.engine is not None

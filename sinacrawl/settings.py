@@ -64,6 +64,7 @@ EXTENSIONS = {
 # sinacrawl's own settings (README: "Settings").
 POSTS_DIR = "output"
 POSTS_REFRESH = False
+SINACRAWL_POSTS_LAYOUT = "flat"
 REPLAY_DIR = None
 REPLAY_RECORD = False
 REDIS_URL = None
