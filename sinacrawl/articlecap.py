@@ -39,7 +39,7 @@ class ArticleCapMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         cap = crawler.settings.getint("SINACRAWL_MAX_ARTICLES", 0)
         if cap <= 0:
-            raise NotConfigured("SINACRAWL_MAX_ARTICLES is 0: no cap")
+            raise NotConfigured  # no cap: the default, so no "Disabled" WARNING
         assert crawler.stats is not None
         return cls(cap, crawler.stats)
 

@@ -49,7 +49,7 @@ class OnNewPosts:
     def from_crawler(cls, crawler: Crawler) -> Self:
         command = crawler.settings.get("SINACRAWL_ON_NEW_POSTS") or ""
         if not command.strip():
-            raise NotConfigured("SINACRAWL_ON_NEW_POSTS is empty")
+            raise NotConfigured  # no command: the default, so no "Disabled" WARNING
         assert crawler.stats is not None
         extension = cls(
             command,

@@ -95,11 +95,12 @@ class Thresholds:
       RSSHub#9298);
     - ``max_feed_age``: hours between the feed's newest entry and ``now`` (RSSHub#17787);
     - ``min_median_body``: characters of body HTML, the median over this run's posts;
-    - ``min_pages``: fewer article pages than this and the shares and the median are not
-      judged (one video page is not a template change);
+    - ``min_pages``: fewer article pages (or posts, or articles tried) than this and the
+      shares and the median are not judged (one video page is not a template change);
     - ``now``: POSIX seconds UTC the feed's age is judged against: the clock when live, the
       setting ``SINACRAWL_MONITOR_NOW`` (ISO 8601) when replaying; None (a replay without it)
-      skips the stale-feed monitor, since a replay's feed is as old as its recording.
+      skips the stale-feed monitor, since a replay's feed is as old as its recording;
+    - ``shared_queue``: ``REDIS_URL`` is set; another worker may have taken every article.
     """
 
     max_drift_share: float
@@ -108,6 +109,7 @@ class Thresholds:
     min_median_body: int
     min_pages: int
     now: float | None
+    shared_queue: bool = False
 
 
 def _count(stats: dict[str, Any], key: str) -> int:
@@ -149,6 +151,8 @@ class RunHealth(Monitor):  # type: ignore[misc]
         listed = _count(stats, "sinacrawl/feed/entries")
         if not listed:
             self.skipTest("no feed entry read")
+        if self.limits.shared_queue:
+            self.skipTest("workers share the feed's articles (REDIS_URL)")
         passed = listed - sum(
             _count(stats, f"sinacrawl/{k}")
             for k in ("feed/too_old", "feed/too_new", "feed/bad_entry", "post/skipped",
@@ -175,8 +179,9 @@ class RunHealth(Monitor):  # type: ignore[misc]
     def test_blocking(self) -> None:
         stats = self.stats
         answers = _count(stats, "downloader/response_count")
-        if self._pages() < self.limits.min_pages and answers < self.limits.min_pages:
-            self.skipTest(f"{answers} answers, fewer than {self.limits.min_pages}")
+        tried = self._pages() + _count(stats, "sinacrawl/request_failed")
+        if tried < self.limits.min_pages:
+            self.skipTest(f"{tried} articles tried, fewer than {self.limits.min_pages}")
         prefix = "downloader/response_status_count/"
         blocked = sum(
             int(v)
@@ -192,7 +197,7 @@ class RunHealth(Monitor):  # type: ignore[misc]
 
     @monitors.name("stale_feed")  # type: ignore[untyped-decorator]
     def test_stale_feed(self) -> None:
-        newest = _count(self.stats, "sinacrawl/feed/newest")
+        newest = _count(self.stats, "monitor/feed_newest")
         if not newest:
             self.skipTest("no dated feed entry read")
         now = self.limits.now
@@ -211,7 +216,7 @@ class RunHealth(Monitor):  # type: ignore[misc]
         posts = self._posts()
         if posts < self.limits.min_pages:
             self.skipTest(f"{posts} posts, fewer than {self.limits.min_pages}")
-        median = _count(self.stats, "sinacrawl/body/median_chars")
+        median = _count(self.stats, "monitor/body_median_chars")
         if median < self.limits.min_median_body:
             self.fail(
                 f"the median post body is {median} characters, under "
@@ -290,14 +295,14 @@ class RunMonitors:
     for a reason it has already reported (:data:`NOT_JUDGED`). Each failed monitor is one
     ERROR line ``monitor NAME failed: WHY``; a crawl that finished but failed one gets
     ``finish_reason`` :data:`MONITOR_FAILED` and ``scrapy crawl`` exits 1. Every monitor's
-    outcome is the stat ``sinacrawl/monitor/<name>`` (``passed``, ``failed: …``,
-    ``skipped: …``) and ``sinacrawl/monitors/failed`` counts the failures; the run report
+    outcome is the stat ``monitor/result/<name>`` (``passed``, ``failed: …``,
+    ``skipped: …``) and ``monitor/failed`` counts the failures; the run report
     (:mod:`sinacrawl.report`) carries them. On failure, the Spidermon actions of
     ``SINACRAWL_MONITOR_ACTIONS`` (e-mail, Slack, Telegram: Spidermon's own settings) and
     :class:`WebhookAction` when ``SINACRAWL_WEBHOOK_URL`` is set are run.
 
     It also records the body length (characters of HTML) of every post (``item_scraped``)
-    and sets ``sinacrawl/body/median_chars`` before the monitors run.
+    and sets ``monitor/body_median_chars`` before the monitors run.
 
     Settings: ``SPIDERMON_ENABLED`` (bool, default True here; off = :class:`NotConfigured`),
     ``SINACRAWL_MONITOR_MAX_DRIFT_SHARE``, ``…_MAX_BLOCKED_SHARE``, ``…_MAX_FEED_AGE`` (hours),
@@ -337,6 +342,7 @@ class RunMonitors:
             min_median_body=settings.getint("SINACRAWL_MONITOR_MIN_MEDIAN_BODY", 200),
             min_pages=settings.getint("SINACRAWL_MONITOR_MIN_PAGES", 5),
             now=now,
+            shared_queue=bool(settings.get("REDIS_URL")),
         )
         actions: list[Any] = [load_object(a) for a in settings.getlist("SINACRAWL_MONITOR_ACTIONS")]
         if settings.get("SINACRAWL_WEBHOOK_URL"):
@@ -353,7 +359,7 @@ class RunMonitors:
 
     def spider_closed(self, spider: Spider) -> None:
         if self.bodies:
-            self.stats.set_value("sinacrawl/body/median_chars", int(statistics.median(self.bodies)))
+            self.stats.set_value("monitor/body_median_chars", int(statistics.median(self.bodies)))
         reason = self.stats.get_value("finish_reason")
         if reason in NOT_JUDGED:
             logger.info("monitors not run: the crawl ended with finish_reason %s", reason)
@@ -373,11 +379,11 @@ class RunMonitors:
                 failed += 1
                 why = outcome.reason or (outcome.error or "").strip().splitlines()[-1]
                 logger.error("monitor %s failed: %s", name, why)
-                self.stats.set_value(f"sinacrawl/monitor/{name}", f"failed: {why}")
+                self.stats.set_value(f"monitor/result/{name}", f"failed: {why}")
             elif outcome.status == "SKIPPED":
-                self.stats.set_value(f"sinacrawl/monitor/{name}", f"skipped: {outcome.reason}")
+                self.stats.set_value(f"monitor/result/{name}", f"skipped: {outcome.reason}")
             else:
-                self.stats.set_value(f"sinacrawl/monitor/{name}", "passed")
-        self.stats.set_value("sinacrawl/monitors/failed", failed)
+                self.stats.set_value(f"monitor/result/{name}", "passed")
+        self.stats.set_value("monitor/failed", failed)
         if failed and reason == "finished":
             self.stats.set_value("finish_reason", MONITOR_FAILED)

@@ -70,7 +70,8 @@ def redis_problem(url: str) -> str | None:
         server.ping()
     except (redis.RedisError, ValueError) as exc:
         parts = urlsplit(url)
-        return f"cannot reach Redis at {parts.hostname}:{parts.port or 6379} (REDIS_URL): {exc}"
+        where = f"{parts.hostname}:{parts.port or 6379}"
+        return f"cannot reach Redis at {where} (REDIS_URL): {type(exc).__name__}: {exc}"
     return None
 
 

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from sinacrawl.pipelines import UNWRITABLE
 from sinacrawl.runlock import ALREADY_RUNNING
 from sinacrawl.statedir import STATE_DIR
 from sinacrawl.storage import write_atomic
@@ -63,11 +64,11 @@ def build_report(spider: str, stats: dict[str, Any]) -> dict[str, Any]:
             "pages": count("sinacrawl/feed/pages"),
             "entries": count("sinacrawl/feed/entries"),
             "failed": count("sinacrawl/feed/failed"),
-            "newest": stats.get("sinacrawl/feed/newest"),
+            "newest": stats.get("monitor/feed_newest"),
         },
         "http": under("downloader/response_status_count/"),
-        "monitors": under("sinacrawl/monitor/"),
-        "monitors_failed": count("sinacrawl/monitors/failed"),
+        "monitors": under("monitor/result/"),
+        "monitors_failed": count("monitor/failed"),
         "hook_exit_status": stats.get("sinacrawl/hook/exit_status"),
     }  # fmt: skip
 
@@ -76,8 +77,9 @@ class RunReport:
     """Extension: when the spider closes (after the monitors and the hook), write
     :func:`build_report` as JSON to ``SINACRAWL_REPORT_FILE``, default
     ``POSTS_DIR/.sinacrawl/<spider>-report.json``, atomically, replacing the last run's. A
-    tick that found another crawl running writes none (that crawl's report is coming). A
-    report that cannot be written is one ERROR line; the posts are not affected.
+    tick that found another crawl running writes none (that crawl's report is coming), nor
+    does a crawl stopped for an unwritable ``POSTS_DIR`` (its ERROR said so). A report that
+    cannot be written (disk full) is one WARNING line; the posts are not affected.
 
     Settings: ``SINACRAWL_REPORT_FILE`` (path), ``POSTS_DIR``. Off (:class:`NotConfigured`)
     when both are empty.
@@ -98,14 +100,14 @@ class RunReport:
         elif posts:
             path = Path(posts) / STATE_DIR / f"{crawler.spidercls.name}-report.json"
         else:
-            raise NotConfigured("no POSTS_DIR and no SINACRAWL_REPORT_FILE")
+            raise NotConfigured  # the writer stops this crawl, saying why
         extension = cls(path, crawler.stats)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def spider_closed(self, spider: Spider) -> None:
         stats = self.stats.get_stats()
-        if stats.get("finish_reason") == ALREADY_RUNNING:
+        if stats.get("finish_reason") in (ALREADY_RUNNING, UNWRITABLE):
             return
         report = build_report(spider.name, stats)
         data = json.dumps(report, ensure_ascii=False, indent=1, default=str) + "\n"
@@ -113,6 +115,6 @@ class RunReport:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.path, data.encode("utf-8"))
         except OSError as exc:
-            logger.error("cannot write the run report %s: %s", self.path, exc.strerror or exc)
+            logger.warning("cannot write the run report %s: %s", self.path, exc.strerror or exc)
             return
         logger.info("run report: %s", self.path.resolve())

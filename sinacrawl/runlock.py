@@ -44,11 +44,9 @@ class RunLock:
         settings = crawler.settings
         if not settings.getbool("SINACRAWL_RUN_LOCK", True):
             raise NotConfigured("SINACRAWL_RUN_LOCK is off")
-        if settings.get("REDIS_URL"):
-            raise NotConfigured("REDIS_URL is set: workers share the crawl")
         folder = settings.get("POSTS_DIR", "output")
-        if not folder:
-            raise NotConfigured("POSTS_DIR is empty")
+        if settings.get("REDIS_URL") or not folder:
+            raise NotConfigured  # workers share the crawl; or the writer stops it
         assert crawler.spidercls is not None
         extension = cls(Path(folder) / f"{crawler.spidercls.name}.lock")
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)

@@ -186,8 +186,8 @@ def test_an_unreachable_redis_is_one_error_naming_it(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert CrawlLog(result.stderr).errors() == [
-        "cannot reach Redis at 127.0.0.1:9 (REDIS_URL): Error 111 connecting to 127.0.0.1:9. "
-        "Connection refused.; the crawl does not start"
+        "cannot reach Redis at 127.0.0.1:9 (REDIS_URL): ConnectionError: Error 111 connecting "
+        "to 127.0.0.1:9. Connection refused.; the crawl does not start"
     ]
 
 

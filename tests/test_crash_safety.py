@@ -110,8 +110,10 @@ def test_kill_9_at_several_points_then_complete(tmp_path: Path) -> None:
 
 
 def test_two_crawls_into_one_folder_at_once(tmp_path: Path) -> None:
+    """Without the run lock (it serializes one spider only: two spiders may share a folder),
+    the writer alone keeps every post whole."""
     posts = tmp_path / "posts"
-    args = _crawl_args(tmp_path, posts)
+    args = [*_crawl_args(tmp_path, posts), "-s", "SINACRAWL_RUN_LOCK=0"]
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     processes = [_spawn(args, log) for log in logs]
     for process in processes:

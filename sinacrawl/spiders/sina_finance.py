@@ -153,7 +153,7 @@ class SinaFinanceSpider(Spider):
     Raises :class:`ValueError` for a malformed argument or an unknown channel
     (:func:`read_arguments`).
     Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
-    ``…/feed/too_new``, ``…/feed/empty_channel``, ``sinacrawl/feed/newest`` (the newest
+    ``…/feed/too_new``, ``…/feed/empty_channel``, ``monitor/feed_newest`` (the newest
     entry's publication time, POSIX seconds UTC), ``sinacrawl/unreachable`` (``host: reason``),
     ``sinacrawl/duplicate``, ``sinacrawl/request_failed`` (+ ``…/<exception>``),
     ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
@@ -303,7 +303,7 @@ class SinaFinanceSpider(Spider):
             stats.inc_value("sinacrawl/feed/entries", len(entries))
             newest = max((e.published.timestamp() for e in entries if e.published), default=0)
             if newest:
-                stats.max_value("sinacrawl/feed/newest", int(newest))
+                stats.max_value("monitor/feed_newest", int(newest))
             for entry in entries:
                 day = beijing_day(entry.published) if entry.published else None
                 if self.since and day and day < self.since:
