@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import CORPUS, ROOT, require_shared
-from tests.test_7x24 import EXPECTED_TICK1, ZHIBO
 from tests.crawl_log import post_names
+from tests.test_7x24 import EXPECTED_TICK1, ZHIBO
 
 JOB_TIMEOUT = 180.0  # seconds; a replay of the corpus takes a few
 PROJECT_FILES = ("sinacrawl", "scrapy.cfg", "setup.py", "pyproject.toml", "README.md")
