@@ -20,7 +20,7 @@ from sinacrawl.post import parse_post
 from sinacrawl.spiders.sina_7x24 import Sina7x24Spider
 from sinacrawl.zhibo import Flash, ZhiboError, parse_zhibo
 from tests.conftest import FIXTURES, run_crawl
-from tests.crawl_log import CrawlLog
+from tests.crawl_log import CrawlLog, post_names
 
 ZHIBO = FIXTURES / "zhibo"
 PAGE = "https://zhibo.sina.com.cn/api/zhibo/feed?zhibo_id={}&page={}&pagesize=4&dire=f&dpc=1"
@@ -102,7 +102,11 @@ def _tick(posts: Path, tick: str, now: str, *args: str) -> CrawlLog:
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    return {
+        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 def _times(post: bytes) -> list[str]:
@@ -112,7 +116,7 @@ def _times(post: bytes) -> list[str]:
 def test_a_day_grows_tick_by_tick_and_is_left_alone_once_over(tmp_path: Path) -> None:
     first = _tick(tmp_path, "tick1", "2026-12-01T15:00:00", "-a", "zhibo=152,151")
     assert (tmp_path / DEC1).read_bytes() == EXPECTED_TICK1.encode("utf-8")
-    assert [p.name for p in tmp_path.iterdir()] == [DEC1]  # 2026-11-30 is over: no post
+    assert post_names(tmp_path) == [DEC1]  # 2026-11-30 is over: no post
     assert first.lines("WARNING") == [
         (
             "WARNING",
@@ -243,7 +247,7 @@ def test_a_wrong_argument_is_a_usage_error(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[-1].endswith(
         ": error: pagesize must be from 1 to 100, got 500"
     )
-    assert list(tmp_path.iterdir()) == []
+    assert post_names(tmp_path) == []
 
 
 @pytest.mark.parametrize(

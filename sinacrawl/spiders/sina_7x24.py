@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from sinacrawl.dates import parse_iso
 from sinacrawl.digest import day_start, digest_stem, digest_title, flashes_by_day, open_days
 from sinacrawl.items import DigestItem
+from sinacrawl.spiderargs import warn_unknown
 from sinacrawl.spiders.sina_finance import SINA_DOMAINS, _failure_reason
 from sinacrawl.zhibo import (
     Flash,
@@ -103,7 +104,8 @@ class Sina7x24Spider(Spider):
     :class:`~sinacrawl.items.DigestItem` per such day that has flashes (issue 12). The writer
     replaces the day's post only when its bytes change; a day that is over is never touched.
 
-    Spider arguments (strings; unknown ones are accepted): ``zhibo`` (zhibo ids of
+    Spider arguments (strings; an unknown one is ignored with a WARNING, issue 14):
+    ``zhibo`` (zhibo ids of
     ``SINACRAWL_7X24_CHANNELS``, comma-separated, or ``all``; default ``152``), ``pages`` (at
     most this many pages per channel, default 20), ``pagesize`` (flashes a page, default 50, at
     most 100). A channel whose pages stop before the start of an open day (the ``pages`` cap, a
@@ -115,6 +117,8 @@ class Sina7x24Spider(Spider):
 
     name = "sina_7x24"
     allowed_domains: ClassVar[list[str]] = list(SINA_DOMAINS)
+    #: The ``-a`` arguments this spider reads (:func:`read_arguments`); others are warned about.
+    known_arguments: ClassVar[frozenset[str]] = frozenset({"zhibo", "pages", "pagesize"})
     # set in from_crawler (read_arguments)
     channels: tuple[ZhiboChannel, ...]
     pages: int
@@ -141,6 +145,7 @@ class Sina7x24Spider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        warn_unknown(spider.name, cls.known_arguments, kwargs)
         arguments = read_arguments(crawler.settings, **kwargs)
         spider.channels, spider.days = arguments.channels, arguments.days
         spider.pages, spider.pagesize = arguments.pages, arguments.pagesize
