@@ -339,7 +339,7 @@ class RunMonitors:
             max_drift_share=settings.getfloat("SINACRAWL_MONITOR_MAX_DRIFT_SHARE", 0.3),
             max_blocked_share=settings.getfloat("SINACRAWL_MONITOR_MAX_BLOCKED_SHARE", 0.3),
             max_feed_age=settings.getfloat("SINACRAWL_MONITOR_MAX_FEED_AGE", 12.0),
-            min_median_body=settings.getint("SINACRAWL_MONITOR_MIN_MEDIAN_BODY", 200),
+            min_median_body=settings.getint("SINACRAWL_MONITOR_MIN_MEDIAN_BODY", 100),
             min_pages=settings.getint("SINACRAWL_MONITOR_MIN_PAGES", 5),
             now=now,
             shared_queue=bool(settings.get("REDIS_URL")),
