@@ -13,7 +13,7 @@ import nh3
 from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
-from sinacrawl import selectors
+from sinacrawl import selectors, widgets
 from sinacrawl.theme_safety import attribute_url, body_attribute, https_image_url
 
 __all__ = ["CleanBody", "clean_body", "https_url"]
@@ -40,6 +40,7 @@ ALLOWED_CLASSES: Final = {"p": {"article-editor", "show_author"}}
 URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 
 _WHITE = re.compile(r"\s+")
+_SCHEME_AND_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 _EDITOR = re.compile(r"责任编辑[:：]\S*")
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
 #: White space around a line break. The lookbehind lets a match start only where a run of
@@ -65,15 +66,23 @@ class CleanBody:
 
 def https_url(url: str, base_url: str) -> str | None:
     """``url`` made absolute against ``base_url`` and moved to ``https:``; ``None`` unless the
-    result is http(s).
+    result is http(s). Schemes are case-insensitive (issue 11: ``HTTP://N.SINAIMG.CN/a.jpg``).
 
     >>> https_url("//n.sinaimg.cn/a.jpg", "http://finance.sina.com.cn/x.shtml")
     'https://n.sinaimg.cn/a.jpg'
+    >>> https_url("HTTP://N.SINAIMG.CN/a.jpg", "https://finance.sina.com.cn/x.shtml")
+    'https://n.sinaimg.cn/a.jpg'
     """
-    absolute = urljoin(base_url, url.strip())
+    absolute = urljoin(base_url, _lower_scheme_and_host(url.strip()))
     if absolute.startswith("http://"):
         return "https://" + absolute[len("http://") :]
     return absolute if absolute.startswith("https://") else None
+
+
+def _lower_scheme_and_host(url: str) -> str:
+    """``url`` with its scheme and host in lower case (both are case-insensitive, RFC 3986
+    section 6.2.2.1); ``urljoin`` keeps an upper-case scheme it does not recognise as http."""
+    return _SCHEME_AND_HOST.sub(lambda match: match.group(0).lower(), url, count=1)
 
 
 def _drop(node: HtmlElement) -> None:
@@ -83,6 +92,8 @@ def _drop(node: HtmlElement) -> None:
 
 
 def _remove_clutter(container: HtmlElement) -> None:
+    widgets.unwrap_void_containers(container)
+    widgets.remove_hidden(container)
     # Dropping in any order gives the same tree: each node's tail text stays where it was.
     doomed = [
         *container.iterdescendants(*selectors.REMOVE_TAGS, Comment),
@@ -94,6 +105,10 @@ def _remove_clutter(container: HtmlElement) -> None:
         text = "".join(node.text_content().split())  # white space out, as _WHITE would
         if len(text) <= _PROMO_MAX_CHARS and selectors.PROMO_TEXT.match(text):
             _drop(node)
+    widgets.remove_video_players(container)
+    widgets.remove_link_boxes(container)
+    widgets.remove_promo_sentences(container)
+    widgets.unwrap_keyword_links(container)
 
 
 def _drop_empty(container: HtmlElement) -> None:
@@ -106,8 +121,8 @@ def _drop_empty(container: HtmlElement) -> None:
 def _fix_images(container: HtmlElement, base_url: str) -> tuple[str, ...]:
     images = []
     for img in selectors.IMAGES(container):
-        lazy = next((img.get(a) for a in selectors.LAZY_SRC if (img.get(a) or "").strip()), None)
-        src = https_url(lazy or img.get("src") or "", base_url)
+        source = widgets.image_source(img)
+        src = https_url(source, base_url) if source else None
         src = https_image_url(src) if src else None  # percent-encoded: no quote, no space
         if src is None:
             _drop(img)

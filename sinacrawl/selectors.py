@@ -15,6 +15,10 @@ from typing import Final
 from lxml.etree import XPath
 
 
+def _lower(expression: str) -> str:
+    return f"translate({expression}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+
+
 def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
@@ -35,8 +39,23 @@ DATE_TEXT: Final = XPath(
     f"//*[{_has_class('date')} or {_has_class('time-source')} or @id='pub_date']"
 )
 
-#: Sina's generic share images (not an article image): SPEC section 2.
-PLACEHOLDER_IMAGE: Final = re.compile(r"^(?:https?:)?//n\.sinaimg\.cn/default/")
+#: Sina's generic share images and lazy-load placeholders, never an article image nor
+#: ``headimg`` (SPEC sections 2 and 3; issue 11): anything under ``n.sinaimg.cn/default/``
+#: (the 2021 template's og:image, the WeChat logo ``#wx_pic``,
+#: ``n.sinaimg.cn/default/…/transparent.gif``), any transparent/blank/spacer GIF, and ``data:``
+#: URIs. Schemes and hosts are case-insensitive.
+PLACEHOLDER_IMAGE: Final = re.compile(
+    r"^(?:(?:https?:)?//n\.sinaimg\.cn/default/"
+    r"|[^?#]*/(?:transparent|blank|spacer|pixel|grey|gray|loading)[^/?#]*\.gif(?:[?#]|$)"
+    r"|data:)",
+    re.IGNORECASE,
+)
+#: A ``data-*`` attribute value that is an image URL (issue 11: a lazy image whose attribute
+#: name sinacrawl does not know still gives its image when ``src`` is a placeholder).
+IMAGE_URL: Final = re.compile(
+    r"^\s*(?:https?:)?//[^\s\"'<>]+\.(?:jpe?g|png|gif|webp|bmp)(?:[?#][^\s\"'<>]*)?\s*$",
+    re.IGNORECASE,
+)
 
 # --- the article container (SPEC section 3) ---------------------------------------------------
 #: First match wins. ``#artibody``: finance template (recon-*); ``#article``: news template
@@ -53,7 +72,7 @@ CONTAINER: Final = (
 # --- what the body loses (SPEC section 3) -----------------------------------------------------
 #: Removed with everything inside them, by tag (and HTML comments: clean.py).
 REMOVE_TAGS: Final = (
-    "script", "style", "noscript", "iframe", "ins", "object", "embed", "form", "video", "audio",
+    "script", "style", "noscript", "iframe", "ins", "object", "form", "video", "audio",
 )  # fmt: skip
 #: Removed with everything inside them, by mark: predicates that read only ``@class``, ``@id``
 #: and ``@data-sudaclick``.
@@ -69,13 +88,15 @@ _REMOVE_MARKED: Final = (
     # ad slots (magichtml-news-2024-05-16: div#ad_44086 around ins.sinaads)
     "starts-with(@id, 'ad_')",
     _has_class("otherContent_01"),
-    # "related news" box (recon-2021-05-01: blockquote.fin_reference)
-    _has_class("fin_reference"),
     _has_class("article-notice"),
     # stock-forum promotion (recon16-*: div[data-sudaclick=suda_1028_guba])
     "@data-sudaclick='suda_1028_guba'",
-    # video players (a poster image there is not an article image)
+    # video players (a poster image there is not an article image); the 2018 finance player is
+    # div.artical-player-wrap around div#J_Article_Player (xmu-finance-chanjing-cyxw-2018-04-12)
     "contains(@class, 'video') or contains(@id, 'video')",
+    f"contains({_lower('@class')}, 'player') or contains({_lower('@id')}, 'player')",
+    # the WeChat share logo, hidden on the page (issue 11; SPEC section 3)
+    "@id='wx_pic'",
     "contains(@class, 'miaopai')",
 )
 #: Elements removed with their content by mark (in document order, one step: see above).
@@ -108,7 +129,91 @@ PROMO_TEXT: Final = re.compile(
 EMPTY_TAGS: Final = ("p", "div", "span", "strong", "b", "em", "i", "u", "font", "center")
 KEEP_EMPTY: Final = XPath("descendant::*[self::img or self::table or self::hr]")
 
-#: Lazy-image attributes that win over a placeholder ``src`` (SPEC section 3).
+#: Lazy-image attributes that win over any ``src`` (SPEC section 3); any other ``data-*``
+#: attribute holding an image URL wins over a placeholder or missing ``src`` (issue 11).
 LAZY_SRC: Final = ("data-src", "data-original")
 IMAGES: Final = XPath(".//img")
 LINKS: Final = XPath(".//a[@href]")
+
+# --- page widgets, decided by what they hold (SPEC section 3, issue 11) ------------------------
+#: Poster and thumbnail hosts of Sina's video players: such an image is never an article image
+#: (xmu-finance-chanjing-cyxw-2018-04-12: ``p.ivideo.sina.com.cn/…_220_124.jpg``).
+VIDEO_POSTER_HOSTS: Final = ("ivideo.sina.com.cn", "video.sina.com.cn")
+#: Any element marked as a video player (the marks :data:`REMOVE_MARKED` removes players by).
+VIDEO_PLAYER: Final = XPath(
+    "descendant::*[contains(@class, 'video') or contains(@id, 'video')"
+    f" or contains({_lower('@class')}, 'player') or contains({_lower('@id')}, 'player')"
+    " or contains(@class, 'miaopai')]"
+)
+#: The whole text of a video player's leftover skeleton element (SPEC section 3).
+PLAYER_TEXT: Final = re.compile(r"^(?:视频加载中[，,]?请稍候[.。…]*|自动播放|向前|向后|play)$")
+#: Elements whose whole text is checked against :data:`PLAYER_TEXT`.
+PLAYER_SKELETON: Final = XPath(
+    "descendant::*[self::div or self::p or self::span or self::label or self::a or self::i]"
+)
+
+#: Elements that may hide themselves with an inline style; only those whose style mentions
+#: ``none`` or ``hidden`` (any case) are parsed (clean.py).
+STYLED: Final = XPath(
+    f"descendant::*[@style][contains({_lower('@style')}, 'none')"
+    f" or contains({_lower('@style')}, 'hidden')]"
+)
+
+#: Sina's quote box: related reading when it holds only links, the author's text (摘要, a lead)
+#: otherwise (xmu-finance-bank-focus-2018-04-11 has both kinds; recon-2021-05-01 a 相关新闻 box).
+QUOTE_BOX: Final = XPath(f"descendant::blockquote[{_has_class('fin_reference')}]")
+#: Blocks checked for being only links to Sina's commercial/promotional properties.
+LINK_BLOCKS: Final = XPath(
+    "descendant::*[self::p or self::div or self::blockquote or self::ul or self::li"
+    " or self::table][descendant::a[@href]]"
+)
+#: A label a link list may carry besides its links (相关新闻：, 《信用卡赛点》系列报道：):
+#: at most this many characters outside links, white space removed.
+LINK_BOX_LABEL_CHARS: Final = 20
+#: Sina's commercial and promotional properties (issue 11): a block whose every link points
+#: here is Sina's promotion, not the author's. (host suffix, path prefix) pairs; an empty path
+#: prefix is the whole host. 新浪众测 (zhongce), 黑猫投诉 (tousu), 新浪理财师 and the paid
+#: 金麒麟 research (licaishi, gu.sina.cn), the VIP data service (vip.stock.finance), the app
+#: download pages (finance.sina.com.cn/mobile/, /app/), 金融曝光台 (finance.sina.com.cn/zt_d/bgt/),
+#: Sina's ad click hosts (sax, e.sina).
+PROMO_LINKS: Final = (
+    ("zhongce.sina.com.cn", ""),
+    ("zhongce.sina.cn", ""),
+    ("tousu.sina.com.cn", ""),
+    ("tousu.sina.cn", ""),
+    ("licaishi.sina.com.cn", ""),
+    ("gu.sina.cn", ""),
+    ("vip.stock.finance.sina.com.cn", ""),
+    ("sax.sina.com.cn", ""),
+    ("e.sina.com.cn", ""),
+    ("finance.sina.com.cn", "/mobile/"),
+    ("finance.sina.com.cn", "/app/"),
+    ("finance.sina.com.cn", "/zt_d/bgt"),
+)
+#: Sina's fixed promotional sentences, found inside any text (issue 11: only the sentence goes
+#: when it shares a paragraph with the author's text). A sentence ends at 。！？!? or a line end.
+PROMO_SENTENCE: Final = re.compile(
+    r"[^。！？!?\n]*(?:尽在新浪财经APP"
+    r"|(?:下载|打开)新浪财经(?:APP|客户端)"
+    r"|(?:点击|进入|登录|登陆|前往|欢迎)[^。！？!?\n]{0,20}(?:黑猫投诉|金融曝光台|新浪众测)"
+    r"|(?:黑猫投诉|金融曝光台|新浪众测)(?:平台)?[^。！？!?\n]{0,12}(?:投诉入口|举报入口|免费试用|申请试用))"
+    r"[^。！？!?\n]*[。！？!?]?",
+    re.IGNORECASE,
+)
+
+#: Sina's automatic keyword links (SPEC section 3): they become their plain text.
+#: ``a.keyword`` (gne-finance-usstock-2019-09-09, every xmu-* page), stock-quote pages, 黑猫投诉,
+#: and weibo links its CMS adds with ``zw=finance``.
+KEYWORD_LINKS: Final = XPath(
+    "descendant::a["
+    + _has_class("keyword")
+    + " or contains(@href, '/realstock/company/')"
+    + " or (contains(@href, 'stock.finance.sina.com.cn') and contains(@href, '/quotes/'))"
+    + " or contains(@href, 'tousu.sina.com.cn')"
+    + " or (contains(@href, 'weibo.com') and contains(@href, 'zw=finance'))"
+    + "]"
+)
+#: Elements HTML calls void that libxml2's HTML parser opens as containers: ``<embed>`` (how
+#: older Sina pages wrote Flash players) then swallows the rest of the article (issue 11). The
+#: element goes, what the parser put inside it stays.
+VOID_CONTAINERS: Final = ("embed",)

@@ -29,8 +29,8 @@ EXPECTED_POST = (
     "<p>　　<strong>省委常委会会议研究部署疫情防控工作</strong></p>\n"
     "<p>　　本报杭州12月20日电（记者 刘乐平）20日下午，"
     "省委常委会召开会议，深入学习贯彻中央经济工作会议精神。</p>\n"
-    '<p>　　会议指出，<span><a href="https://finance.sina.com.cn/realstock/company/sh600036/nc.shtml"'
-    ' rel="noopener noreferrer">招商银行</a></span>等金融机构要全力支持稳增长。</p>\n'
+    # Sina's automatic keyword link on 招商银行 is plain text (SPEC section 3, issue 11)
+    "<p>　　会议指出，<span>招商银行</span>等金融机构要全力支持稳增长。</p>\n"
     '<div><img src="https://n.sinaimg.cn/finance/transform/116/w550h366/20211221/a1b2-c3d4.jpg"'
     ' alt="会议现场" referrerpolicy="no-referrer"><span>会议现场</span></div>\n'
     '<p>　　详见<a href="https://finance.sina.com.cn/china/2021-12-20/doc-ikyakumx5380000.shtml"'

@@ -1,0 +1,206 @@
+"""Sina's page widgets inside an article, recognised by what they hold, not by one page's text
+(SPEC section 3; issue 11): hidden elements, video players, link-only boxes (related reading,
+promotional link blocks), promotional sentences, automatic keyword links, lazy images.
+
+Pure functions over an ``lxml.html`` container, called by :func:`sinacrawl.clean.clean_body`;
+the selectors and lists they use are data in :mod:`sinacrawl.selectors`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import tinycss2
+from lxml.html import HtmlElement
+
+from sinacrawl import selectors
+
+__all__ = [
+    "has_video_player",
+    "image_source",
+    "is_hidden",
+    "is_placeholder",
+    "remove_hidden",
+    "remove_link_boxes",
+    "remove_promo_sentences",
+    "remove_video_players",
+    "unwrap_keyword_links",
+    "unwrap_void_containers",
+]
+
+_HIDING = {("display", "none"), ("visibility", "hidden")}
+
+
+def _drop(node: HtmlElement) -> None:
+    """Remove ``node`` and its content, keeping the text that follows it."""
+    if node.getparent() is not None:
+        node.drop_tree()
+
+
+def is_hidden(style: str) -> bool:
+    """Does the inline ``style`` hide its element (``display:none`` or ``visibility:hidden``)?
+    Parsed as CSS declarations (tinycss2): names and values in any case, with any spacing,
+    comments and ``!important``; the last declaration of a property wins, as in a browser.
+
+    >>> is_hidden("DISPLAY : None !important")
+    True
+    >>> is_hidden("display:none; display: block")
+    False
+    >>> is_hidden("font-family: none-such")
+    False
+    """
+    values: dict[str, str] = {}
+    for declaration in tinycss2.parse_blocks_contents(
+        style, skip_comments=True, skip_whitespace=True
+    ):
+        if declaration.type == "declaration":
+            value = tinycss2.serialize(declaration.value).strip().lower()
+            values[declaration.lower_name] = value
+    return any(values.get(name) == value for name, value in _HIDING)
+
+
+def remove_hidden(container: HtmlElement) -> None:
+    """Remove what the page hides with an inline style (SPEC section 3): the WeChat share logo
+    ``#wx_pic`` under ``display:none``, a player's ``display:none`` playlist."""
+    for node in selectors.STYLED(container):
+        if is_hidden(node.get("style") or ""):
+            _drop(node)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _on_hosts(url: str, hosts: tuple[str, ...]) -> bool:
+    host = _host(url)
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def has_video_player(container: HtmlElement) -> bool:
+    """Does the article hold one of Sina's video players (by its marks or its poster image)?"""
+    if selectors.VIDEO_PLAYER(container):
+        return True
+    return any(_on_hosts(img.get("src") or "", selectors.VIDEO_POSTER_HOSTS)
+               for img in selectors.IMAGES(container))  # fmt: skip
+
+
+def remove_video_players(container: HtmlElement) -> None:
+    """Remove what a video player leaves once its marked wrapper is gone (SPEC section 3): its
+    skeleton texts (视频加载中，请稍候 / 自动播放 / 向前 / 向后 / play) and its poster images,
+    with the link around a poster."""
+    for node in selectors.PLAYER_SKELETON(container):
+        if selectors.PLAYER_TEXT.match("".join(node.text_content().split())):
+            _drop(node)
+    for img in selectors.IMAGES(container):
+        if _on_hosts(img.get("src") or "", selectors.VIDEO_POSTER_HOSTS):
+            parent = img.getparent()
+            only_child = parent is not None and parent.tag == "a" and len(parent) == 1
+            _drop(parent if only_child and not parent.text_content().strip() else img)
+
+
+def _text_outside_links(node: HtmlElement) -> str:
+    parts = [node.text or ""]
+    for child in node:
+        if child.tag != "a":
+            parts.append(_text_outside_links(child))
+        parts.append(child.tail or "")
+    return "".join("".join(parts).split())
+
+
+def _is_promo_link(href: str) -> bool:
+    try:
+        parts = urlsplit(href.strip())
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    for suffix, path in selectors.PROMO_LINKS:
+        if (host == suffix or host.endswith("." + suffix)) and parts.path.startswith(path):
+            return True
+    return False
+
+
+def _only_links(node: HtmlElement) -> bool:
+    """Is ``node`` a list of links with at most a short label (相关新闻：) and no image?"""
+    label = _text_outside_links(node)
+    return len(label) <= selectors.LINK_BOX_LABEL_CHARS and not selectors.KEEP_EMPTY(node)
+
+
+def remove_link_boxes(container: HtmlElement) -> None:
+    """Remove Sina's link-only boxes (SPEC section 3, issue 11):
+
+    - ``blockquote.fin_reference`` when it holds only links (related reading, a series' other
+      episodes); one holding the author's text (摘要, a lead) stays;
+    - any block whose every link points at Sina's commercial or promotional properties
+      (:data:`~sinacrawl.selectors.PROMO_LINKS`) and that holds only links; a paragraph of
+      the author's text with such a link stays.
+    """
+    for box in selectors.QUOTE_BOX(container):
+        if _only_links(box):
+            _drop(box)
+    for block in selectors.LINK_BLOCKS(container):
+        if block.getparent() is None or not _only_links(block):
+            continue
+        links = selectors.LINKS(block)
+        if links and all(_is_promo_link(a.get("href") or "") for a in links):
+            _drop(block)
+
+
+def _strip_promo(text: str | None) -> str | None:
+    if not text or not selectors.PROMO_SENTENCE.search(text):
+        return text
+    return selectors.PROMO_SENTENCE.sub("", text)
+
+
+def remove_promo_sentences(container: HtmlElement) -> None:
+    """Remove Sina's fixed promotional sentences from the text they share with the author's
+    (issue 11: only the sentence goes, the paragraph stays). Whole promotional paragraphs go
+    earlier, in :func:`sinacrawl.clean.clean_body`."""
+    for node in container.iter():
+        if isinstance(node.tag, str):
+            node.text = _strip_promo(node.text)
+            if node is not container:
+                node.tail = _strip_promo(node.tail)
+
+
+def unwrap_keyword_links(container: HtmlElement) -> None:
+    """Turn Sina's automatic keyword links (SPEC section 3) into their plain text."""
+    for link in selectors.KEYWORD_LINKS(container):
+        link.drop_tag()
+
+
+def unwrap_void_containers(container: HtmlElement) -> None:
+    """Remove ``<embed>`` but keep what the parser put inside it: the rest of the article."""
+    for node in list(container.iterdescendants(*selectors.VOID_CONTAINERS)):
+        node.drop_tag()
+
+
+def is_placeholder(url: str) -> bool:
+    """Is ``url`` one of Sina's placeholder or logo images (never an article image)?
+
+    >>> is_placeholder("HTTPS://N.SINAIMG.CN/default/2019/transparent.gif")
+    True
+    """
+    return bool(selectors.PLACEHOLDER_IMAGE.match(url.strip()))
+
+
+def image_source(img: HtmlElement) -> str | None:
+    """The URL an ``<img>`` shows once its page's script ran (SPEC section 3, issue 11): a
+    known lazy attribute (``data-src``, ``data-original``) first; else its ``src`` unless that is
+    missing or a placeholder; else any ``data-*`` attribute holding an image URL. ``None`` when
+    only a placeholder (or nothing) is left.
+    """
+    for name in selectors.LAZY_SRC:
+        value = (img.get(name) or "").strip()
+        if value and not is_placeholder(value):
+            return value
+    src = (img.get("src") or "").strip()
+    if src and not is_placeholder(src):
+        return src
+    for name, value in img.attrib.items():
+        url = str(value).strip()
+        if name.startswith("data-") and selectors.IMAGE_URL.match(url) and not is_placeholder(url):
+            return url
+    return None
