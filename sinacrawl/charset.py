@@ -6,6 +6,11 @@ error wins, so a ``charset=utf-8`` header over a GB2312 page (cwced-chanye-finan
 served by a misconfigured proxy) does not produce mojibake. Strict UTF-8 is tried first whatever
 is declared: GB18030 decodes nearly any byte string without error, while GB text is practically
 never valid UTF-8, so the order is what makes "decodes without errors" a real test.
+
+Sina never serves Latin-1: a header saying ISO-8859-1, us-ascii or windows-1252 (w3lib reads
+all three as cp1252) over non-ASCII bytes is a server default, not a declaration, since Latin-1
+decodes any bytes (SPEC section 5; issue 11: a GB2312 page under such a header came out as
+mojibake). The page's meta charset, else UTF-8/GB18030 detection, decides.
 """
 
 from __future__ import annotations
@@ -25,11 +30,31 @@ class Decoded(NamedTuple):
     replaced: bool
 
 
+#: What w3lib makes of ``ISO-8859-1``, ``latin1``, ``us-ascii`` and ``windows-1252``.
+_SERVER_DEFAULTS = frozenset({"cp1252", "latin-1", "iso8859-1", "ascii"})
+
+
+def _header_charset(content_type: str | None, body: bytes) -> str | None:
+    """The header's charset, or ``None`` when there is none or it is a Latin-1 server default
+    over non-ASCII bytes (see the module's docstring).
+
+    >>> _header_charset("text/html; charset=ISO-8859-1", "新浪".encode("gb2312")) is None
+    True
+    >>> _header_charset("text/html; charset=ISO-8859-1", b"ascii only")
+    'cp1252'
+    """
+    name = http_content_type_encoding(content_type) if content_type else None
+    if name in _SERVER_DEFAULTS and not body.isascii():
+        return None
+    return name
+
+
 def decode_page(body: bytes, content_type: str | None) -> Decoded:
     """Decode an HTML ``body`` given its ``Content-Type`` header value (``None`` if absent).
 
-    Candidates in order: UTF-8, the header's charset, the page's meta charset, and GB18030 only
-    when nothing is declared (a truncated UTF-8 page must not turn into GB18030 mojibake); the
+    Candidates in order: UTF-8, the header's charset (unless it is a Latin-1 server default over
+    non-ASCII bytes), the page's meta charset, and GB18030 only when nothing is declared (a
+    truncated UTF-8 page must not turn into GB18030 mojibake); the
     first that decodes strictly wins. If none does, the first declared one (else UTF-8) decodes with
     U+FFFD replacement characters and ``replaced`` is true.
 
@@ -39,7 +64,7 @@ def decode_page(body: bytes, content_type: str | None) -> Decoded:
     """
     # w3lib resolves the names: GB2312/GBK/cp936 to GB18030, an unknown charset to None.
     declared = [
-        http_content_type_encoding(content_type) if content_type else None,
+        _header_charset(content_type, body),
         html_body_declared_encoding(body),
     ]
     candidates: list[str] = []

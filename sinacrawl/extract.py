@@ -7,6 +7,7 @@ only as much of the page as those functions need.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -42,18 +43,24 @@ _HTML_ELEMENTS = lxml.etree.ElementDefaultClassLookup(
     element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
 )
 
+#: Invisible characters: a headline made only of them is no headline (issue 11, ``no_title``).
+_ZERO_WIDTH = re.compile("[\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
 
 def headline_text(raw: str) -> str:
     """A headline as the post's title: :func:`~sinacrawl.theme_safety.safe_title`.
 
     Real Sina headlines hold no markup, and themes such as Volantis print the title unescaped
     into the page (a ``<script>`` there would run on the user's site). Text like ``<净流入>``,
-    which no browser reads as a tag, is kept.
+    which no browser reads as a tag, is kept. Zero-width and direction-mark characters go, so
+    a headline of only those is empty (issue 11).
 
     >>> headline_text("央行 <script>alert(1)</script> 降准 <净流入>")
     '央行 alert(1) 降准 <净流入>'
+    >>> headline_text("\u200b\u200d\ufeff")
+    ''
     """
-    return safe_title(raw)
+    return safe_title(_ZERO_WIDTH.sub("", raw))
 
 
 def _first_text(values: list[Any]) -> str | None:

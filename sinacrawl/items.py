@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date as Day  # the field ``date`` would shadow the class
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,9 @@ class ArticleItem:
     content_type: str | None = None
     feed_title: str | None = None
     feed_published: datetime | None = None
+    #: the spider's ``since`` (a Beijing day): checked against the page's own date when the
+    #: feed gave no time (issue 11)
+    since: Day | None = None
     # front matter
     title: str | None = None
     categories: tuple[str, ...] = ()

@@ -22,7 +22,7 @@ from twisted.internet.defer import Deferred
 
 from sinacrawl.charset import decode_page
 from sinacrawl.clean import clean_body, https_url
-from sinacrawl.dates import format_rfc1123, plausible
+from sinacrawl.dates import beijing_day, format_rfc1123, plausible
 from sinacrawl.digest import digest_body
 from sinacrawl.docid import post_filename
 from sinacrawl.extract import (
@@ -44,6 +44,7 @@ from sinacrawl.theme_safety import (
     is_image_host,
 )
 from sinacrawl.truncation import is_truncated
+from sinacrawl.widgets import has_video_player
 
 __all__ = ["UNWRITABLE", "BodyPipeline", "DigestPipeline", "FieldsPipeline", "PostWriterPipeline"]
 
@@ -70,8 +71,10 @@ class FieldsPipeline:
     ``og:image`` candidate (SPEC section 2).
 
     Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``truncated`` (a page
-    that stops before its end), ``unparsable``, ``no_title``, ``no_date``, ``undecodable`` (a
-    title with replacement characters).
+    that stops before its end), ``unparsable``, ``no_title`` (also a headline of only
+    zero-width characters), ``no_date``, ``undecodable`` (a title with replacement characters),
+    ``too_old`` (the spider's ``since`` is set, the feed gave no time and the page's own date is
+    before that Beijing day; issue 11).
     Stat ``sinacrawl/decode/replaced`` counts pages no declared charset decodes cleanly.
     """
 
@@ -107,6 +110,8 @@ class FieldsPipeline:
         moment = published(tree) or (feed_time if feed_time and plausible(feed_time) else None)
         if moment is None:
             _drop(self.stats, item, "no_date", "no published_time, date text or feed time")
+        if item.since and feed_time is None and beijing_day(moment) < item.since:
+            _drop(self.stats, item, "too_old", f"published {moment:%Y-%m-%d}, before {item.since}")
         item.title = title
         item.date = format_rfc1123(moment)
         item.author = self.author
@@ -126,8 +131,9 @@ class BodyPipeline:
     ``SINACRAWL_DEFAULT_HEADIMG`` (an http(s) URL on any host, made ``https:``, or a path on
     the blog such as ``/images/banner.jpg``; percent-encoded; default empty; anything else
     raises :class:`ValueError` naming the setting). Drops:
-    ``no_container`` (a video, slide-show or other non-article page), ``empty_body``,
-    ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image`` counts ``og:image`` URLs
+    ``no_container`` (a video, slide-show or other non-article page), ``video_only`` (an
+    article that is only a video player: nothing left once the player goes; SPEC section 3,
+    issue 11), ``empty_body``, ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image`` counts ``og:image`` URLs
     passed over for their host (a WARNING with both URLs).
     """
 
@@ -166,7 +172,10 @@ class BodyPipeline:
         item.tree = None
         if container is None:
             _drop(self.stats, item, "no_container", "no article container (not an article page)")
+        video = has_video_player(container)
         body = clean_body(container, item.url)
+        if body is None and video:
+            _drop(self.stats, item, "video_only", "a video player and no text")
         if body is None:
             _drop(self.stats, item, "empty_body", "nothing left after cleaning")
         if REPLACEMENT_CHARACTER in body.html:

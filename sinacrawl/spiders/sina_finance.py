@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
@@ -27,6 +27,8 @@ from sinacrawl.spiderargs import warn_unknown
 __all__ = ["SinaFinanceSpider"]
 
 logger = logging.getLogger(__name__)
+#: A held-back copy of an article: its URL, feed entry and post categories.
+_HeldCopy = tuple[str, "FeedEntry | None", tuple[str, ...]]
 
 #: Without this Referer the roll feed answers 403 (SPEC section 5).
 FEED_REFERER = "https://finance.sina.com.cn/"
@@ -152,10 +154,17 @@ class SinaFinanceSpider(Spider):
 
     Raises :class:`ValueError` for a malformed argument or an unknown channel
     (:func:`read_arguments`).
+    Duplicates (issue 11): an article is deduplicated by document id on success, not on
+    scheduling. A repeat listed under another URL form is held back and requested only if the
+    copy being tried fails (request error, redirect away, item dropped); once a copy's item
+    passed every pipeline, later repeats are skipped.
+
     Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
     ``…/feed/too_new``, ``…/feed/empty_channel``, ``monitor/feed_newest`` (the newest
     entry's publication time, POSIX seconds UTC), ``sinacrawl/unreachable`` (``host: reason``),
-    ``sinacrawl/duplicate``, ``sinacrawl/request_failed`` (+ ``…/<exception>``),
+    ``sinacrawl/duplicate`` (every repeat, held back or skipped), ``sinacrawl/duplicate/tried``
+    (held-back copies requested after the first failed), ``sinacrawl/request_failed``
+    (+ ``…/<exception>``),
     ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
     """
 
@@ -175,12 +184,17 @@ class SinaFinanceSpider(Spider):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.requested: set[str] = set()
+        #: document ids whose item passed every pipeline
+        self.done: set[str] = set()
+        #: document id being tried → its URLs seen so far and the copies held back
+        self.trying: dict[str, tuple[set[str], list[_HeldCopy]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         warn_unknown(spider.name, cls.known_arguments, kwargs)
+        crawler.signals.connect(spider.item_succeeded, signal=signals.item_scraped)
+        crawler.signals.connect(spider.item_failed, signal=signals.item_dropped)
         arguments = read_arguments(crawler.settings.getdict("SINACRAWL_CHANNELS"), **kwargs)
         spider.channels, spider.table = arguments.channels, arguments.table
         spider.pages, spider.since, spider.until = arguments.pages, arguments.since, arguments.until
@@ -260,18 +274,69 @@ class SinaFinanceSpider(Spider):
             logger.warning("%s skipped: %s: %r", source, problem, url)
             return None
         docid = document_id(url)
-        if docid in self.requested:
+        if docid in self.done or docid in self.trying:
             self.crawler.stats.inc_value("sinacrawl/duplicate")
-            logger.info("duplicate article %s (document id %s) skipped", url, docid)
+            urls, held = self.trying.get(docid, (None, []))
+            if urls is None or url in urls:
+                logger.info("duplicate article %s (document id %s) skipped", url, docid)
+                return None
+            urls.add(url)
+            held.append((url, entry, categories))
+            logger.info(
+                "duplicate article %s (document id %s) held back: tried if the first copy fails",
+                url,
+                docid,
+            )
             return None
-        self.requested.add(docid)
+        self.trying[docid] = ({url}, [])
+        return self._article(url, entry, categories, docid, held_back=False)
+
+    def _article(
+        self,
+        url: str,
+        entry: FeedEntry | None,
+        categories: tuple[str, ...],
+        docid: str,
+        *,
+        held_back: bool,
+    ) -> Request:
+        # A held-back copy passes the duplicate filter: the document id is still in flight
+        # (with REDIS_URL, leased by this worker), and its URL may differ only in what Scrapy's
+        # fingerprint ignores.
         return Request(
             url,
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"entry": entry, "categories": categories},
             meta={"docid": docid},
+            dont_filter=held_back,
         )
+
+    def next_copy(self, docid: str) -> Request | None:
+        """The request for the next held-back copy of article ``docid`` after the copy being
+        tried failed, or ``None`` when none is left (issue 11: deduplicate on success)."""
+        _, held = self.trying.get(docid, (set(), []))
+        if not held:
+            self.trying.pop(docid, None)
+            return None
+        url, entry, categories = held.pop(0)
+        self.crawler.stats.inc_value("sinacrawl/duplicate/tried")
+        logger.info("trying another copy of article %s: %s", docid, url)
+        return self._article(url, entry, categories, docid, held_back=True)
+
+    def item_succeeded(self, item: Any) -> None:
+        """Signal ``item_scraped``: the article is done; held-back copies are forgotten."""
+        if isinstance(item, ArticleItem):
+            self.done.add(item.docid)
+            self.trying.pop(item.docid, None)
+
+    def item_failed(self, item: Any) -> None:
+        """Signal ``item_dropped``: request the article's next held-back copy, if any."""
+        if isinstance(item, ArticleItem):
+            request = self.next_copy(item.docid)
+            if request is not None:
+                assert self.crawler.engine is not None
+                self.crawler.engine.crawl(request)
 
     def parse_feed(
         self, response: Response, channel: str, page: int, listed: int, failed: int
@@ -340,7 +405,7 @@ class SinaFinanceSpider(Spider):
         listed, failed = request.cb_kwargs["listed"], request.cb_kwargs["failed"] + 1
         yield from self.feed_next(key, page, listed, failed, request.url)
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem | Request]:
         """An article page given on its own, as ``scrapy parse`` does: :meth:`parse_article`
         with the categories of the channel whose paths hold its URL, else the first."""
         channel = channel_for_url(self.table, response.url) or self.channels[0]
@@ -348,9 +413,10 @@ class SinaFinanceSpider(Spider):
 
     def parse_article(
         self, response: Response, entry: FeedEntry | None, categories: tuple[str, ...]
-    ) -> Iterator[ArticleItem]:
+    ) -> Iterator[ArticleItem | Request]:
         """One article page → one :class:`~sinacrawl.items.ArticleItem` (the pipelines make
-        it a post); none for a redirect to another article or a page that is not HTML.
+        it a post); none for a redirect to another article or a page that is not HTML (then
+        the request for a held-back copy of the article, if any).
 
         @url https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml
         @cb_kwargs {"entry": null, "categories": ["金融", "新浪财经", "新浪财经－国內"]}
@@ -364,10 +430,12 @@ class SinaFinanceSpider(Spider):
         if document_id(response.url) != docid:
             stats.inc_value("sinacrawl/dropped/redirected")
             logger.warning("article gone: %s redirected to %s", original, response.url)
+            yield from self._next_copy_of(response)
             return
         if not isinstance(response, TextResponse):
             stats.inc_value("sinacrawl/dropped/not_html")
             logger.warning("not an HTML page: %s", original)
+            yield from self._next_copy_of(response)
             return
         content_type = response.headers.get("Content-Type")
         yield ArticleItem(
@@ -377,10 +445,17 @@ class SinaFinanceSpider(Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             feed_title=entry.title if entry else None,
             feed_published=entry.published if entry else None,
+            since=self.since,
             categories=categories,
         )
 
-    def article_failed(self, failure: Failure) -> None:
+    def _next_copy_of(self, response: Response) -> Iterator[Request]:
+        docid = response.meta.get("docid")
+        request = self.next_copy(docid) if docid else None
+        if request is not None:
+            yield request
+
+    def article_failed(self, failure: Failure) -> Iterator[Request]:
         stats = self.crawler.stats
         stats.inc_value("sinacrawl/request_failed")
         self.note_unreachable(failure)
@@ -390,3 +465,7 @@ class SinaFinanceSpider(Spider):
             _failure_reason(failure),
             failure.request.url,  # type: ignore[attr-defined]
         )
+        docid = failure.request.meta.get("docid")  # type: ignore[attr-defined]
+        request = self.next_copy(docid) if docid else None
+        if request is not None:
+            yield request
