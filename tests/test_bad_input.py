@@ -26,6 +26,7 @@ SLIDE = "https://slide.finance.sina.com.cn/china/slide_5_12345_100001.html"
 TIMEOUT = "TimeoutError: User timeout caused connection failure: replayed timeout."
 NO_CONTAINER = "no_container: no article container (not an article page)"
 EDITOR = "责任编辑：李明"
+HTTP_DF = A.format("0df0001").replace("https:", "http:")
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,7 @@ CASES: dict[str, Case] = {
             (
                 "INFO",
                 f"duplicate article {A.format('0du0001').replace('https:', 'http:')} "
-                "(document id nbad0du0001) skipped",
+                "(document id nbad0du0001) held back: tried if the first copy fails",
             ),
             _written("nbad0du0001", A.format("0du0001")),
         ],
@@ -314,6 +315,112 @@ CASES: dict[str, Case] = {
         stats={"sinacrawl/post/written": 1},
         lines=[_written("nbad0030001", A.format("0030001"))],
         summary=_summary(1),
+    ),
+    "video-only": Case(
+        _urls(A.format("0vo0001")),
+        posts={},
+        stats={"sinacrawl/dropped/video_only": 1},
+        lines=[
+            (
+                "WARNING",
+                f"Dropped: video_only: a video player and no text: {A.format('0vo0001')}",
+            )
+        ],
+        summary=_summary(0, "video_only=1"),
+        errors=[ALL_FAILED.format(0, 1)],
+    ),
+    "latin1-header": Case(
+        _urls(A.format("0l10001"), A.format("0l10002")),
+        posts={
+            "nbad0l10001.md": (
+                "沪深两市成交额突破万亿元",
+                "Fri, 01 Mar 2024 01:00:00 GMT",
+                "沪深两市成交额连续第三日突破一万亿元。" + EDITOR,
+            ),
+            "nbad0l10002.md": (
+                "北向资金净买入五十亿元",
+                "Fri, 01 Mar 2024 01:00:00 GMT",
+                "北向资金净买入逾五十亿元。" + EDITOR,
+            ),
+        },
+        stats={"sinacrawl/post/written": 2},
+        lines=[
+            _written("nbad0l10001", A.format("0l10001")),
+            _written("nbad0l10002", A.format("0l10002")),
+        ],
+        summary=_summary(2),
+    ),
+    "zero-width-title": Case(
+        _urls(A.format("0zw0001")),
+        posts={},
+        stats={"sinacrawl/dropped/no_title": 1},
+        lines=[
+            (
+                "WARNING",
+                "Dropped: no_title: no headline, og:title or feed title: " + A.format("0zw0001"),
+            )
+        ],
+        summary=_summary(0, "no_title=1"),
+        errors=[ALL_FAILED.format(0, 1)],
+    ),
+    "since-no-ctime": Case(
+        ("-a", "since=2024-03-01"),
+        posts={
+            "nbad0sn0002.md": (
+                "三月的新闻",
+                "Fri, 01 Mar 2024 01:00:00 GMT",
+                "这是三月一日的消息。" + EDITOR,
+            ),
+        },
+        stats={
+            "sinacrawl/feed/pages": 1,
+            "sinacrawl/feed/entries": 3,
+            "sinacrawl/feed/too_old": 1,
+            "sinacrawl/post/written": 1,
+            "sinacrawl/dropped/too_old": 1,
+        },
+        lines=[
+            _written("nbad0sn0002", A.format("0sn0002")),
+            (
+                "WARNING",
+                "Dropped: too_old: published 2024-02-20, before 2024-03-01: " + A.format("0sn0001"),
+            ),
+        ],
+        summary=_summary(1, "too_old=1"),
+    ),
+    "duplicate-first-fails": Case(
+        (),
+        posts={
+            "nbad0df0001.md": (
+                "第一份副本失败的文章",
+                "Fri, 01 Mar 2024 01:00:00 GMT",
+                "同一篇文章的第二个网址可以打开。" + EDITOR,
+            ),
+        },
+        stats={
+            "sinacrawl/feed/pages": 1,
+            "sinacrawl/feed/entries": 3,
+            "sinacrawl/duplicate": 2,
+            "sinacrawl/duplicate/tried": 1,
+            "sinacrawl/request_failed": 1,
+            "sinacrawl/request_failed/HttpError": 1,
+            "sinacrawl/post/written": 1,
+        },
+        lines=[
+            (
+                "INFO",
+                f"duplicate article {HTTP_DF} (document id nbad0df0001) held back: "
+                "tried if the first copy fails",
+            ),
+            (
+                "INFO",
+                f"duplicate article {A.format('0df0001')} (document id nbad0df0001) skipped",
+            ),
+            ("WARNING", f"article failed: HTTP 404: {A.format('0df0001')}"),
+            ("INFO", f"trying another copy of article nbad0df0001: {HTTP_DF}"),
+            _written("nbad0df0001", HTTP_DF),
+        ],
+        summary=_summary(1, failed=1),
     ),
     "all-failed": Case(
         (),

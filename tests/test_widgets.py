@@ -33,7 +33,7 @@ def _clean(name: str) -> CleanBody:
         pytest.param(
             "video-player-2018.html",
             "村里的闲置老宅改成了民宿。山楂小院周末的入住率超过八成。" + EDITOR,
-            ["视频加载中", "自动播放", "play", "向前", "向后", "ivideo"],
+            ["视频加载中", "自动播放", "play", "向前", "向后", "ivideo", "民宿成爆款（视频）"],
             ("https://n.sinaimg.cn/translate/315/w714h401/20240301/ab12-minsu1.jpg",),
             id="video-2018",
         ),
