@@ -34,16 +34,16 @@ class Decoded(NamedTuple):
 _SERVER_DEFAULTS = frozenset({"cp1252", "latin-1", "iso8859-1", "ascii"})
 
 
-def _header_charset(content_type: str | None, body: bytes) -> str | None:
-    """The header's charset, or ``None`` when there is none or it is a Latin-1 server default
-    over non-ASCII bytes (see the module's docstring).
+def _not_a_default(name: str | None, body: bytes) -> str | None:
+    """A declared charset ``name``, or ``None`` when it is a Latin-1 default over non-ASCII
+    bytes (see the module's docstring; a page's meta saying Latin-1 is no better than the
+    header: Sina never writes Latin-1 pages).
 
-    >>> _header_charset("text/html; charset=ISO-8859-1", "新浪".encode("gb2312")) is None
+    >>> _not_a_default("cp1252", "新浪".encode("gb2312")) is None
     True
-    >>> _header_charset("text/html; charset=ISO-8859-1", b"ascii only")
+    >>> _not_a_default("cp1252", b"ascii only")
     'cp1252'
     """
-    name = http_content_type_encoding(content_type) if content_type else None
     if name in _SERVER_DEFAULTS and not body.isascii():
         return None
     return name
@@ -52,8 +52,8 @@ def _header_charset(content_type: str | None, body: bytes) -> str | None:
 def decode_page(body: bytes, content_type: str | None) -> Decoded:
     """Decode an HTML ``body`` given its ``Content-Type`` header value (``None`` if absent).
 
-    Candidates in order: UTF-8, the header's charset (unless it is a Latin-1 server default over
-    non-ASCII bytes), the page's meta charset, and GB18030 only when nothing is declared (a
+    Candidates in order: UTF-8, the header's charset, the page's meta charset (either ignored
+    when it is a Latin-1 default over non-ASCII bytes), and GB18030 only when nothing is declared (a
     truncated UTF-8 page must not turn into GB18030 mojibake); the
     first that decodes strictly wins. If none does, the first declared one (else UTF-8) decodes with
     U+FFFD replacement characters and ``replaced`` is true.
@@ -64,8 +64,8 @@ def decode_page(body: bytes, content_type: str | None) -> Decoded:
     """
     # w3lib resolves the names: GB2312/GBK/cp936 to GB18030, an unknown charset to None.
     declared = [
-        _header_charset(content_type, body),
-        html_body_declared_encoding(body),
+        _not_a_default(http_content_type_encoding(content_type) if content_type else None, body),
+        _not_a_default(html_body_declared_encoding(body), body),
     ]
     candidates: list[str] = []
     undeclared = ["gb18030"] if not any(declared) else []

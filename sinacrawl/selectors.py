@@ -93,7 +93,7 @@ _REMOVE_MARKED: Final = (
     "@data-sudaclick='suda_1028_guba'",
     # video players (a poster image there is not an article image); the 2018 finance player is
     # div.artical-player-wrap around div#J_Article_Player (xmu-finance-chanjing-cyxw-2018-04-12)
-    "contains(@class, 'video') or contains(@id, 'video')",
+    f"contains({_lower('@class')}, 'video') or contains({_lower('@id')}, 'video')",
     f"contains({_lower('@class')}, 'player') or contains({_lower('@id')}, 'player')",
     # the WeChat share logo, hidden on the page (issue 11; SPEC section 3)
     "@id='wx_pic'",
@@ -138,15 +138,17 @@ LINKS: Final = XPath(".//a[@href]")
 # --- page widgets, decided by what they hold (SPEC section 3, issue 11) ------------------------
 #: Poster and thumbnail hosts of Sina's video players: such an image is never an article image
 #: (xmu-finance-chanjing-cyxw-2018-04-12: ``p.ivideo.sina.com.cn/…_220_124.jpg``).
-VIDEO_POSTER_HOSTS: Final = ("ivideo.sina.com.cn", "video.sina.com.cn")
+VIDEO_POSTER_HOSTS: Final = ("ivideo.sina.com.cn", "video.sina.com.cn", "v.iask.com")
 #: Any element marked as a video player (the marks :data:`REMOVE_MARKED` removes players by).
 VIDEO_PLAYER: Final = XPath(
-    "descendant::*[contains(@class, 'video') or contains(@id, 'video')"
+    f"descendant::*[contains({_lower('@class')}, 'video') or contains({_lower('@id')}, 'video')"
     f" or contains({_lower('@class')}, 'player') or contains({_lower('@id')}, 'player')"
     " or contains(@class, 'miaopai')]"
 )
 #: The whole text of a video player's leftover skeleton element (SPEC section 3).
-PLAYER_TEXT: Final = re.compile(r"^(?:视频加载中[，,]?请稍候[.。…]*|自动播放|向前|向后|play)$")
+PLAYER_TEXT: Final = re.compile(
+    r"^(?:视频加载中[，,]?(?:请稍候)?[.。…]*|自动播放|连续播放|向前|向后|play)$", re.IGNORECASE
+)
 #: Elements whose whole text is checked against :data:`PLAYER_TEXT`.
 PLAYER_SKELETON: Final = XPath(
     "descendant::*[self::div or self::p or self::span or self::label or self::a or self::i]"
@@ -154,6 +156,7 @@ PLAYER_SKELETON: Final = XPath(
 
 #: Elements that may hide themselves with an inline style; only those whose style mentions
 #: ``none`` or ``hidden`` (any case) are parsed (clean.py).
+HIDDEN_ATTRIBUTE: Final = XPath("descendant::*[@hidden]")
 STYLED: Final = XPath(
     f"descendant::*[@style][contains({_lower('@style')}, 'none')"
     f" or contains({_lower('@style')}, 'hidden')]"
@@ -203,17 +206,19 @@ PROMO_SENTENCE: Final = re.compile(
 
 #: Sina's automatic keyword links (SPEC section 3): they become their plain text.
 #: ``a.keyword`` (gne-finance-usstock-2019-09-09, every xmu-* page), stock-quote pages, 黑猫投诉,
-#: and weibo links its CMS adds with ``zw=finance``.
+#: and weibo links its CMS adds with ``zw=finance``; quote pages of any Sina market (``/quotes/``).
 KEYWORD_LINKS: Final = XPath(
     "descendant::a["
     + _has_class("keyword")
+    + " or @data-sudaclick='content_marketkeywords_p'"
     + " or contains(@href, '/realstock/company/')"
-    + " or (contains(@href, 'stock.finance.sina.com.cn') and contains(@href, '/quotes/'))"
+    + " or (contains(@href, 'sina.com.cn') and contains(@href, '/quotes/'))"
     + " or contains(@href, 'tousu.sina.com.cn')"
     + " or (contains(@href, 'weibo.com') and contains(@href, 'zw=finance'))"
     + "]"
 )
-#: Elements HTML calls void that libxml2's HTML parser opens as containers: ``<embed>`` (how
-#: older Sina pages wrote Flash players) then swallows the rest of the article (issue 11). The
-#: element goes, what the parser put inside it stays.
-VOID_CONTAINERS: Final = ("embed",)
+#: Elements HTML calls void that libxml2's HTML parser opens as containers: a bare ``<embed>``
+#: (how older Sina pages wrote Flash players) then swallows the rest of the article (issue 11);
+#: ``<source>``, ``<track>``, ``<wbr>`` and ``<keygen>`` do the same (checked with lxml 6.1).
+#: The element goes, what the parser put inside it stays.
+VOID_CONTAINERS: Final = ("embed", "source", "track", "wbr", "keygen")

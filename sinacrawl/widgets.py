@@ -61,7 +61,10 @@ def is_hidden(style: str) -> bool:
 
 def remove_hidden(container: HtmlElement) -> None:
     """Remove what the page hides with an inline style (SPEC section 3): the WeChat share logo
-    ``#wx_pic`` under ``display:none``, a player's ``display:none`` playlist."""
+    ``#wx_pic`` under ``display:none``, a player's ``display:none`` playlist, and elements
+    with HTML's ``hidden`` attribute."""
+    for node in selectors.HIDDEN_ATTRIBUTE(container):
+        _drop(node)
     for node in selectors.STYLED(container):
         if is_hidden(node.get("style") or ""):
             _drop(node)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from sinacrawl.charset import decode_page
+from sinacrawl.charset import Decoded, decode_page
 from sinacrawl.clean import CleanBody, clean_body, https_url
 from sinacrawl.extract import article_container, page_title
 from sinacrawl.widgets import image_source, is_hidden, is_placeholder
@@ -40,7 +40,7 @@ def _clean(name: str) -> CleanBody:
         pytest.param(
             "video-player-2019.html",
             "这款芯片的功耗下降了三成。" + EDITOR,
-            ["视频加载中", "play", "ivideo", "发布会", "video.sina.com.cn"],
+            ["视频加载中", "play", "ivideo", "发布会", "video.sina.com.cn", "发布会现场"],
             ("https://n.sinaimg.cn/tech/transform/200/w600h400/20190907/cd34-chip.jpg",),
             id="video-2019",
         ),
@@ -63,16 +63,16 @@ def _clean(name: str) -> CleanBody:
         ),
         pytest.param(
             "keyword-links.html",
-            "各方重申《南太平洋无核区条约》的意义。招商银行与美光均发布公告。原文见政府网站。"
-            + EDITOR,
-            ["weibo.com", "realstock", "quotes/MU"],
+            "各方重申《南太平洋无核区条约》的意义。招商银行与美光均发布公告，华夏成长净值上涨。"
+            "原文见政府网站。" + EDITOR,
+            ["weibo.com", "realstock", "quotes/MU", "fund/quotes"],
             (),
             id="keyword-links",
         ),
         pytest.param(
             "hidden.html",
             "央行开展七天期逆回购操作。利率持平。" + EDITOR,
-            ["隐藏的推广文字", "wx_logo", "n.sinaimg.cn/default"],
+            ["隐藏的推广文字", "wx_logo", "n.sinaimg.cn/default", "藏起来的段落"],
             (),
             id="hidden",
         ),
@@ -167,3 +167,15 @@ def test_a_title_of_zero_width_characters_is_no_title(title: str) -> None:
         f'<body><h1 class="main-title">{title}</h1></body></html>'
     )
     assert page_title(doc) is None
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/html; charset=ISO-8859-1", "text/html; charset=us-ascii", None]
+)
+def test_latin1_is_never_a_declaration_over_gb_bytes(content_type: str | None) -> None:
+    # SPEC section 5: Latin-1 decodes any bytes; the meta (here gb2312, or Latin-1 itself in
+    # the last case) or GB18030 detection decides
+    meta = "gb2312" if content_type else "iso-8859-1"
+    page = f'<meta charset="{meta}"><h1>沪深两市成交额</h1>'.encode("gb2312")
+    assert decode_page(page, content_type) == Decoded(page.decode("gb18030"), "gb18030", False)
+    assert decode_page(b"<h1>Sina</h1>", content_type) == Decoded("<h1>Sina</h1>", "utf-8", False)
