@@ -115,7 +115,7 @@ def _remove_clutter(container: HtmlElement) -> None:
         _drop(node)
     for node in selectors.PROMO_BLOCKS(container):
         text = "".join(node.text_content().split())  # white space out, as _WHITE would
-        if len(text) <= _PROMO_MAX_CHARS and _all_promo(text):
+        if len(text) <= _PROMO_MAX_CHARS and selectors.PROMO_TEXT.match(text) and _all_promo(text):
             _drop(node)
     widgets.remove_video_players(container)
     widgets.remove_link_boxes(container)

@@ -19,6 +19,13 @@ def _lower(expression: str) -> str:
     return f"translate({expression}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
 
 
+def _mentions(name: str, *attributes: str) -> str:
+    """Does any of ``attributes`` contain ``name`` in lower case, Capitalised or UPPER case?
+    (Cheaper than ``translate()``, which copies every value it reads.)"""
+    spellings = (name, name.capitalize(), name.upper())
+    return " or ".join(f"contains({a}, '{s}')" for a in attributes for s in spellings)
+
+
 def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
@@ -93,8 +100,8 @@ _REMOVE_MARKED: Final = (
     "@data-sudaclick='suda_1028_guba'",
     # video players (a poster image there is not an article image); the 2018 finance player is
     # div.artical-player-wrap around div#J_Article_Player (xmu-finance-chanjing-cyxw-2018-04-12)
-    f"contains({_lower('@class')}, 'video') or contains({_lower('@id')}, 'video')",
-    f"contains({_lower('@class')}, 'player') or contains({_lower('@id')}, 'player')",
+    _mentions("video", "@class", "@id"),
+    _mentions("player", "@class", "@id"),
     # the WeChat share logo, hidden on the page (issue 11; SPEC section 3)
     "@id='wx_pic'",
     "contains(@class, 'miaopai')",
@@ -141,17 +148,19 @@ LINKS: Final = XPath(".//a[@href]")
 VIDEO_POSTER_HOSTS: Final = ("ivideo.sina.com.cn", "video.sina.com.cn", "v.iask.com")
 #: Any element marked as a video player (the marks :data:`REMOVE_MARKED` removes players by).
 VIDEO_PLAYER: Final = XPath(
-    f"descendant::*[contains({_lower('@class')}, 'video') or contains({_lower('@id')}, 'video')"
-    f" or contains({_lower('@class')}, 'player') or contains({_lower('@id')}, 'player')"
+    f"descendant::*[{_mentions('video', '@class', '@id')} or {_mentions('player', '@class', '@id')}"
     " or contains(@class, 'miaopai')]"
 )
 #: The whole text of a video player's leftover skeleton element (SPEC section 3).
 PLAYER_TEXT: Final = re.compile(
     r"^(?:视频加载中[，,]?(?:请稍候)?[.。…]*|自动播放|连续播放|向前|向后|play)$", re.IGNORECASE
 )
-#: Elements whose whole text is checked against :data:`PLAYER_TEXT`.
+#: Text nodes that may be a player's skeleton: their element's whole text is then checked
+#: against :data:`PLAYER_TEXT` (text nodes first: far fewer than elements).
 PLAYER_SKELETON: Final = XPath(
-    "descendant::*[self::div or self::p or self::span or self::label or self::a or self::i]"
+    "descendant::text()[contains(., '视频加载中') or contains(., '自动播放')"
+    " or contains(., '连续播放') or contains(., '向前') or contains(., '向后')"
+    f" or {_mentions('play', '.')}]"
 )
 
 #: Elements that may hide themselves with an inline style; only those whose style mentions
@@ -193,16 +202,24 @@ PROMO_LINKS: Final = (
     ("finance.sina.com.cn", "/app/"),
     ("finance.sina.com.cn", "/zt_d/bgt"),
 )
-#: Sina's fixed promotional sentences, found inside any text (issue 11: only the sentence goes
-#: when it shares a paragraph with the author's text). A sentence ends at 。！？!? or a line end.
+#: Sina's fixed promotional phrases, found inside any text: the sentence holding one goes
+#: (issue 11: only that sentence when it shares a paragraph with the author's text). Searched
+#: in text nodes, so each alternative is anchored on a literal word (no leading ``.*``).
 PROMO_SENTENCE: Final = re.compile(
-    r"[^。！？!?\n]*(?:尽在新浪财经APP"
+    r"尽在新浪财经APP"
     r"|(?:下载|打开)新浪财经(?:APP|客户端)"
     r"|(?:点击|进入|登录|登陆|前往|欢迎)[^。！？!?\n]{0,20}(?:黑猫投诉|金融曝光台|新浪众测)"
-    r"|(?:黑猫投诉|金融曝光台|新浪众测)(?:平台)?[^。！？!?\n]{0,12}(?:投诉入口|举报入口|免费试用|申请试用))"
-    r"[^。！？!?\n]*[。！？!?]?",
+    r"|(?:黑猫投诉|金融曝光台|新浪众测)(?:平台)?[^。！？!?\n]{0,12}(?:投诉入口|举报入口|免费试用|申请试用)",
     re.IGNORECASE,
 )
+#: Text nodes that may hold a :data:`PROMO_SENTENCE` (its literal words, searched in C).
+PROMO_SENTENCE_TEXT: Final = XPath(
+    "descendant::text()[contains(., '新浪财经') or contains(., '黑猫投诉')"
+    " or contains(., '金融曝光台') or contains(., '新浪众测')]"
+)
+#: A text's sentences, every character in one: text up to and including its end marks
+#: (。！？!? or a line end), or the text after the last one.
+SENTENCES: Final = re.compile(r"[^。！？!?\n]*[。！？!?\n]+|[^。！？!?\n]+")
 
 #: Sina's automatic keyword links (SPEC section 3): they become their plain text.
 #: ``a.keyword`` (gne-finance-usstock-2019-09-09, every xmu-* page), stock-quote pages, 黑猫投诉,

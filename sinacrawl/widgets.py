@@ -94,7 +94,16 @@ def remove_video_players(container: HtmlElement) -> None:
     """Remove what a video player leaves once its marked wrapper is gone (SPEC section 3): its
     skeleton texts (视频加载中，请稍候 / 自动播放 / 向前 / 向后 / play) and its poster images,
     with the link around a poster."""
-    for node in selectors.PLAYER_SKELETON(container):
+    whole = container.text_content()
+    skeleton = (
+        selectors.PLAYER_SKELETON(container) if any(w in whole for w in _PLAYER_WORDS) else []
+    )
+    for text in skeleton:
+        node = text.getparent()
+        if node is not None and text.is_tail:
+            node = node.getparent()  # "<label><input>自动播放</label>": the label
+        if node is None or node is container:
+            continue
         if selectors.PLAYER_TEXT.match("".join(node.text_content().split())):
             _drop(node)
     for img in selectors.IMAGES(container):
@@ -147,28 +156,38 @@ def remove_link_boxes(container: HtmlElement) -> None:
         if _only_links(box):
             _drop(box)
     for block in selectors.LINK_BLOCKS(container):
-        if block.getparent() is None or not _only_links(block):
-            continue
+        if block.getparent() is None:
+            continue  # inside a block already dropped
         links = selectors.LINKS(block)
-        if links and all(_is_promo_link(a.get("href") or "") for a in links):
+        if all(_is_promo_link(a.get("href") or "") for a in links) and _only_links(block):
             _drop(block)
+
+
+_PLAYER_WORDS = ("视频加载中", "自动播放", "连续播放", "向前", "向后", "play", "Play", "PLAY")
+_PROMO_WORDS = ("新浪财经", "黑猫投诉", "金融曝光台", "新浪众测")
 
 
 def _strip_promo(text: str | None) -> str | None:
     if not text or not selectors.PROMO_SENTENCE.search(text):
         return text
-    return selectors.PROMO_SENTENCE.sub("", text)
+    sentences = selectors.SENTENCES.findall(text)
+    return "".join(s for s in sentences if not selectors.PROMO_SENTENCE.search(s))
 
 
 def remove_promo_sentences(container: HtmlElement) -> None:
     """Remove Sina's fixed promotional sentences from the text they share with the author's
     (issue 11: only the sentence goes, the paragraph stays). Whole promotional paragraphs go
     earlier, in :func:`sinacrawl.clean.clean_body`."""
-    for node in container.iter():
-        if isinstance(node.tag, str):
+    if not any(word in container.text_content() for word in _PROMO_WORDS):
+        return
+    for text in selectors.PROMO_SENTENCE_TEXT(container):
+        node = text.getparent()
+        if node is None:
+            continue
+        if text.is_tail:
+            node.tail = _strip_promo(node.tail)
+        else:
             node.text = _strip_promo(node.text)
-            if node is not container:
-                node.tail = _strip_promo(node.tail)
 
 
 def unwrap_keyword_links(container: HtmlElement) -> None:

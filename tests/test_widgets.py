@@ -40,7 +40,15 @@ def _clean(name: str) -> CleanBody:
         pytest.param(
             "video-player-2019.html",
             "这款芯片的功耗下降了三成。" + EDITOR,
-            ["视频加载中", "play", "ivideo", "发布会", "video.sina.com.cn", "发布会现场"],
+            [
+                "视频加载中",
+                "play",
+                "自动播放",
+                "ivideo",
+                "发布会",
+                "video.sina.com.cn",
+                "发布会现场",
+            ],
             ("https://n.sinaimg.cn/tech/transform/200/w600h400/20190907/cd34-chip.jpg",),
             id="video-2019",
         ),
