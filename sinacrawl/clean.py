@@ -52,8 +52,6 @@ _BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t\r\f\v]*\n)")
 _ESCAPES: Final = (("{", "&#123;"), ("}", "&#125;"), ("`", "&#96;"))
 #: A tilde followed by another: no run of ``~`` is left, so no line opens a ``~~~`` fence.
 _TILDE_RUN = re.compile(r"~(?=~)")
-_TERMINATORS = "。！？!?"
-_SENTENCE = re.compile(f"[^{_TERMINATORS}]+[{_TERMINATORS}]*")
 #: Promotional blocks are short; a long block is the author's text whatever it starts with.
 _PROMO_MAX_CHARS = 160
 
@@ -93,16 +91,6 @@ def _drop(node: HtmlElement) -> None:
         node.drop_tree()
 
 
-def _all_promo(text: str) -> bool:
-    """Is every sentence of a block's ``text`` one of Sina's promotional paragraphs? A block
-    that also holds a sentence of the author's stays; only its promotional sentence goes
-    (issue 11; :func:`sinacrawl.widgets.remove_promo_sentences`)."""
-    sentences = _SENTENCE.findall(text)
-    return bool(sentences) and all(
-        selectors.PROMO_TEXT.match(sentence.rstrip(_TERMINATORS)) for sentence in sentences
-    )
-
-
 def _remove_clutter(container: HtmlElement) -> None:
     widgets.unwrap_void_containers(container)
     widgets.remove_hidden(container)
@@ -115,7 +103,7 @@ def _remove_clutter(container: HtmlElement) -> None:
         _drop(node)
     for node in selectors.PROMO_BLOCKS(container):
         text = "".join(node.text_content().split())  # white space out, as _WHITE would
-        if len(text) <= _PROMO_MAX_CHARS and selectors.PROMO_TEXT.match(text) and _all_promo(text):
+        if len(text) <= _PROMO_MAX_CHARS and widgets.is_promo_paragraph(text):
             _drop(node)
     widgets.remove_video_players(container)
     widgets.remove_link_boxes(container)
@@ -187,9 +175,10 @@ def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:
     """Clean the article ``container`` in place and return the body, or ``None`` when nothing
     of the article is left (no text besides the editor line, and no image).
 
-    Removes SPEC section 3's list (QR and app blocks, ads, scripts, quote spans, chart and video
-    widgets, related-news boxes, promotional paragraphs, comments) and the empty elements they
-    leave behind, gives every image an
+    Removes SPEC section 3's list (QR and app blocks, ads, scripts, quote spans, chart widgets,
+    video players, link-only quote boxes and promotional link blocks, promotional paragraphs and
+    sentences, hidden elements, comments; :mod:`sinacrawl.widgets`), turns keyword links into
+    text, and removes the empty elements left behind, gives every image an
     absolute ``https:`` ``src`` with ``referrerpolicy="no-referrer"`` (dropping images with no
     http(s) source; URLs percent-encoded), makes links absolute, then passes the markup through
     nh3's allowlist, every attribute value through

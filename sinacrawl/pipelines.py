@@ -111,7 +111,8 @@ class FieldsPipeline:
         if moment is None:
             _drop(self.stats, item, "no_date", "no published_time, date text or feed time")
         if item.since and feed_time is None and beijing_day(moment) < item.since:
-            _drop(self.stats, item, "too_old", f"published {moment:%Y-%m-%d}, before {item.since}")
+            day = beijing_day(moment)
+            _drop(self.stats, item, "too_old", f"published {day}, before {item.since}")
         item.title = title
         item.date = format_rfc1123(moment)
         item.author = self.author

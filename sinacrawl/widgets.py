@@ -20,6 +20,7 @@ __all__ = [
     "image_source",
     "is_hidden",
     "is_placeholder",
+    "is_promo_paragraph",
     "remove_hidden",
     "remove_link_boxes",
     "remove_promo_sentences",
@@ -163,6 +164,26 @@ def remove_link_boxes(container: HtmlElement) -> None:
             _drop(block)
 
 
+def is_promo_paragraph(text: str) -> bool:
+    """Is a block's ``text`` (white space removed) one of Sina's promotional paragraphs
+    (:data:`~sinacrawl.selectors.PROMO_TEXT`), every sentence of it? A block that also holds a
+    sentence of the author's stays; only its promotional sentence goes (issue 11,
+    :func:`remove_promo_sentences`).
+
+    >>> is_promo_paragraph("海量资讯、精准解读，尽在新浪财经APP")
+    True
+    >>> is_promo_paragraph("消费持续回暖！下载新浪财经APP，获取更多解读")
+    False
+    """
+    if not selectors.PROMO_TEXT.match(text):
+        return False
+    return all(
+        selectors.PROMO_TEXT.match(sentence.rstrip(_END_MARKS))
+        for sentence in selectors.SENTENCES.findall(text)
+    )
+
+
+_END_MARKS = "。！？!?\n"
 _PLAYER_WORDS = ("视频加载中", "自动播放", "连续播放", "向前", "向后", "play", "Play", "PLAY")
 _PROMO_WORDS = ("新浪财经", "黑猫投诉", "金融曝光台", "新浪众测")
 
