@@ -134,8 +134,8 @@ class BodyPipeline:
     raises :class:`ValueError` naming the setting). Drops:
     ``no_container`` (a video, slide-show or other non-article page), ``video_only`` (an
     article that is only a video player: nothing left once the player goes; SPEC section 3,
-    issue 11), ``empty_body``, ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image`` counts ``og:image`` URLs
-    passed over for their host (a WARNING with both URLs).
+    issue 11), ``empty_body``, ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image``
+    counts ``og:image`` URLs passed over for their host (a WARNING with both URLs).
     """
 
     def __init__(
