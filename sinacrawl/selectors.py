@@ -15,10 +15,6 @@ from typing import Final
 from lxml.etree import XPath
 
 
-def _lower(expression: str) -> str:
-    return f"translate({expression}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-
-
 def _mentions(name: str, *attributes: str) -> str:
     """Does any of ``attributes`` contain ``name`` in lower case, Capitalised or UPPER case?
     (Cheaper than ``translate()``, which copies every value it reads.)"""
@@ -163,13 +159,11 @@ PLAYER_SKELETON: Final = XPath(
     f" or {_mentions('play', '.')}]"
 )
 
-#: Elements that may hide themselves with an inline style; only those whose style mentions
-#: ``none`` or ``hidden`` (any case) are parsed (clean.py).
+#: Elements HTML hides (the ``hidden`` attribute).
 HIDDEN_ATTRIBUTE: Final = XPath("descendant::*[@hidden]")
-STYLED: Final = XPath(
-    f"descendant::*[@style][contains({_lower('@style')}, 'none')"
-    f" or contains({_lower('@style')}, 'hidden')]"
-)
+#: Elements that may hide themselves with an inline style; only those whose style mentions
+#: ``none`` or ``hidden`` (any case) are parsed (widgets.py).
+STYLED: Final = XPath("descendant::*[@style]")
 
 #: Sina's quote box: related reading when it holds only links, the author's text (摘要, a lead)
 #: otherwise (xmu-finance-bank-focus-2018-04-11 has both kinds; recon-2021-05-01 a 相关新闻 box).

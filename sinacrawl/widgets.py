@@ -67,7 +67,8 @@ def remove_hidden(container: HtmlElement) -> None:
     for node in selectors.HIDDEN_ATTRIBUTE(container):
         _drop(node)
     for node in selectors.STYLED(container):
-        if is_hidden(node.get("style") or ""):
+        style = (node.get("style") or "").lower()
+        if ("none" in style or "hidden" in style) and is_hidden(style):
             _drop(node)
 
 
@@ -79,6 +80,8 @@ def _host(url: str) -> str:
 
 
 def _on_hosts(url: str, hosts: tuple[str, ...]) -> bool:
+    if not any(h in url.lower() for h in hosts):
+        return False  # most URLs: no parse needed
     host = _host(url)
     return any(host == h or host.endswith("." + h) for h in hosts)
 
@@ -124,6 +127,8 @@ def _text_outside_links(node: HtmlElement) -> str:
 
 
 def _is_promo_link(href: str) -> bool:
+    if not any(suffix in href.lower() for suffix, _ in selectors.PROMO_LINKS):
+        return False
     try:
         parts = urlsplit(href.strip())
     except ValueError:
@@ -156,6 +161,8 @@ def remove_link_boxes(container: HtmlElement) -> None:
     for box in selectors.QUOTE_BOX(container):
         if _only_links(box):
             _drop(box)
+    if not any(_is_promo_link(a.get("href") or "") for a in selectors.LINKS(container)):
+        return  # most articles: no block to look at
     for block in selectors.LINK_BLOCKS(container):
         if block.getparent() is None:
             continue  # inside a block already dropped
