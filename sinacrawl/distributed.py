@@ -6,22 +6,28 @@ nothing about Redis is imported.
 
 from __future__ import annotations
 
+import os
 from typing import Self
 
 from scrapy.crawler import Crawler
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 __all__ = ["DistributedAddon"]
 
+#: The environment variable that gives ``REDIS_URL`` when no setting does: a URL with a password
+#: kept out of every command line (``ps``, scrapyd's job list), issue 13 item 5.
+REDIS_URL_ENV = "SINACRAWL_REDIS_URL"
 #: After ``PostWriterPipeline`` (300): an item gets there only once its post is written.
 DONE_PIPELINE_ORDER = 310
 
 
 class DistributedAddon:
-    """With ``REDIS_URL`` set (``redis://host:6379/0``): ``SCHEDULER`` becomes
+    """With ``REDIS_URL`` set (``redis://host:6379/0``, ``rediss://`` for TLS; when no setting
+    gives it, the environment variable ``SINACRAWL_REDIS_URL`` does): ``SCHEDULER`` becomes
     :class:`~sinacrawl.cluster.LeasingScheduler`, ``DUPEFILTER_CLASS``
     :class:`~sinacrawl.cluster.LeaseDupeFilter`, ``SCHEDULER_PERSIST`` on (a stopped worker's
-    queue survives), and :class:`~sinacrawl.cluster.DonePipeline` runs after the post writer.
+    queue survives), ``SCHEDULER_SERIALIZER`` :mod:`sinacrawl.queuecodec` (JSON, never
+    pickle), and :class:`~sinacrawl.cluster.DonePipeline` runs after the post writer.
 
     Raises :class:`ImportError` naming the extra to install when ``REDIS_URL`` is set but
     scrapy-redis is missing: a crawl meant to share a queue never runs alone by accident.
@@ -32,6 +38,10 @@ class DistributedAddon:
         return cls()
 
     def update_settings(self, settings: BaseSettings) -> None:
+        if not settings.get("REDIS_URL") and os.environ.get(REDIS_URL_ENV):
+            # At the priority of the empty value it replaces (settings.py's None).
+            priority = max(settings.getpriority("REDIS_URL") or 0, SETTINGS_PRIORITIES["addon"])
+            settings.set("REDIS_URL", os.environ[REDIS_URL_ENV], priority)
         if not settings.get("REDIS_URL"):
             return
         try:
@@ -43,4 +53,5 @@ class DistributedAddon:
         settings.set("SCHEDULER", LeasingScheduler, "addon")
         settings.set("DUPEFILTER_CLASS", LeaseDupeFilter, "addon")
         settings.set("SCHEDULER_PERSIST", True, "addon")
+        settings.set("SCHEDULER_SERIALIZER", "sinacrawl.queuecodec", "addon")
         settings.set_in_component_priority_dict("ITEM_PIPELINES", DonePipeline, DONE_PIPELINE_ORDER)
