@@ -36,12 +36,15 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import BaseDupeFilter
 from scrapy.exceptions import DontCloseSpider
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
+from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 
 from sinacrawl import queuecodec
+from sinacrawl.distributed import REDIS_FAILED
 from sinacrawl.docid import document_id
 from sinacrawl.items import ArticleItem
 from sinacrawl.queuecodec import RejectedRequest
@@ -73,7 +76,13 @@ DONE_SKEW = 300.0
 #: that hung the worker; a far-future time hid every later edit).
 _DONE = """
 local problem = ''
-local mark = redis.call('HGET', KEYS[1], ARGV[1])
+local mark = false
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'hash' then
+  mark = redis.call('HGET', KEYS[1], ARGV[1])
+elseif kind ~= 'none' then
+  problem = 'done key of type ' .. kind
+end
 if mark then
   local written = tonumber(string.match(mark, '^(%S+) ') or '')
   if not written or written ~= written then
@@ -92,7 +101,14 @@ end
 _ADMIT = (
     _DONE
     + """
-local owner = redis.call('GET', KEYS[2])
+local owner = false
+kind = redis.call('TYPE', KEYS[2])['ok']
+if kind == 'string' then
+  owner = redis.call('GET', KEYS[2])
+elseif kind ~= 'none' then
+  problem = 'lease key of type ' .. kind
+  redis.call('DEL', KEYS[2])
+end
 if owner then
   local ttl = redis.call('PTTL', KEYS[2])
   if ttl < 0 or ttl > tonumber(ARGV[4]) then
@@ -285,10 +301,14 @@ class ClusterState:
             for key in others:
                 pipe.get(key)
                 pipe.pttl(key)
-            answers = pipe.execute()
+            answers = pipe.execute(raise_on_error=False)
         busy = False
         for key, value, ttl in zip(others, answers[::2], answers[1::2], strict=True):
-            if value not in (b"busy", b"idle") or ttl == -1 or ttl > self.heartbeat_ms:
+            if (
+                value not in (b"busy", b"idle")
+                or not isinstance(ttl, int)
+                or not 0 < ttl <= self.heartbeat_ms
+            ):
                 expiry = "no expiry" if ttl == -1 else f"expiry {ttl} ms"
                 self.report(
                     "implausible worker heartbeat", key.decode(errors="replace"),
@@ -313,19 +333,28 @@ class ClusterState:
         return Claim(self._run(self._claim, docid, [self.worker_id, self.lease_ms], modified))
 
     def mark_done(self, docid: str) -> None:
-        """The post of ``docid`` is safely written: record when and where, drop its lease."""
+        """The post of ``docid`` is safely written: record when and where, drop its lease. A
+        done key that is not a hash is reported and left alone (the article is not marked)."""
         with self.server.pipeline(transaction=True) as pipe:
             pipe.hset(self.keys.done, docid, f"{time.time():.3f} {self.where}")
             pipe.delete(self.keys.lease(docid))
-            pipe.execute()
+            try:
+                pipe.execute()
+            except redis.ResponseError as exc:
+                self.report("done key not writable", self.keys.done, f" ({exc})")
 
     def _run(self, script: Any, docid: str, args: list[Any], modified: float | None) -> str:
         latest = time.time() + DONE_SKEW
         keys = [self.keys.done, self.keys.lease(docid)]
         outcome, problem = script(keys=keys, args=[docid, latest, *args, _arg(modified)])
         if problem:
-            done = f"{self.keys.done}[{docid}]"
-            self.report(problem.decode(), done if b"done" in problem else self.keys.lease(docid))
+            if problem.startswith(b"done key"):
+                key = self.keys.done
+            elif b"done" in problem:
+                key = f"{self.keys.done}[{docid}]"
+            else:
+                key = self.keys.lease(docid)
+            self.report(problem.decode(), key)
         return outcome.decode() if isinstance(outcome, bytes) else str(outcome)
 
 
@@ -391,19 +420,39 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
     :class:`ValueError` (one worker closing would empty the queue the others share).
     """
 
-    def __init__(self, dupefilter: LeaseDupeFilter, stats: StatsCollector) -> None:
+    def __init__(self, dupefilter: LeaseDupeFilter, crawler: Crawler) -> None:
         state = dupefilter.state
         super().__init__(state.server, persist=True, dupefilter=dupefilter)
+        assert crawler.stats is not None
+        self.crawler = crawler
         self.state = state
-        self.stats = stats
-        self.heartbeat = LoopingCall(state.beat)
+        self.stats = crawler.stats
+        self.heartbeat = LoopingCall(self._beat)
+        self.closing: Deferred[None] | None = None
 
     def spider_idle(self, spider: Spider) -> None:
         """Keep this worker open while another one is busy: the engine asks again every few
         seconds and pulls whatever the busy ones queued meanwhile."""
-        self.state.set_busy(False)
-        if self.state.others_busy():
+        try:
+            self.state.set_busy(False)
+            busy = self.state.others_busy()
+        except redis.RedisError as exc:
+            self._failed(exc)
+            return
+        if busy:
             raise DontCloseSpider
+
+    def _failed(self, exc: redis.RedisError) -> None:
+        """Redis failed under this worker (unreachable, or an answer no check foresaw): one
+        ERROR and the spider closes with ``finish_reason`` ``redis_failed`` (exit status 1).
+        An exception let through would leave Scrapy's engine waiting for good, deaf to
+        SIGTERM (issue 13, item 9)."""
+        self.stats.inc_value("sinacrawl/redis/failed")
+        if self.closing is None and self.crawler.engine is not None:
+            logger.error("Redis failed, this worker stops: %s: %s", type(exc).__name__, exc)
+            self.closing = deferred_from_coro(
+                self.crawler.engine.close_spider_async(reason=REDIS_FAILED)
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -420,14 +469,17 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             )
         if not crawler.settings.getbool("SCHEDULER_PERSIST"):
             raise ValueError(f"{cls.__name__} needs SCHEDULER_PERSIST: the queue is shared")
-        assert crawler.stats is not None
-        scheduler = cls(dupefilter, crawler.stats)
+        scheduler = cls(dupefilter, crawler)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
         self.queue = JsonPriorityQueue(self.server, spider, self.state.keys.requests)
+        kind = self.server.type(self.queue.key)
+        if kind not in (b"zset", b"none"):  # nothing could ever be queued: start afresh
+            self.state.report(f"queue key of type {kind.decode()}", self.queue.key, " (deleted)")
+            self.server.delete(self.queue.key)
         self.heartbeat.start(self.state.heartbeat / 3, now=True)
         logger.info(
             "worker %s on queue %s (%d requests waiting)",
@@ -437,17 +489,44 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
     def close(self, reason: str) -> None:
         if self.heartbeat.running:
             self.heartbeat.stop()
-        self.state.retire()
+        try:
+            self.state.retire()
+        except redis.RedisError as exc:  # its heartbeat lapses by itself
+            logger.warning("could not retire worker %s: %s", self.state.worker_id, exc)
+
+    def _beat(self) -> None:
+        try:
+            self.state.beat()
+        except redis.RedisError as exc:
+            self._failed(exc)
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
+        try:
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
+        except redis.RedisError as exc:
+            self._failed(exc)
             return False
-        self.queue.push(request)
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self) -> Request | None:
+        try:
+            return self._next_request()
+        except redis.RedisError as exc:
+            self._failed(exc)
+            return None
+
+    def has_pending_requests(self) -> bool:
+        try:
+            return len(self) > 0
+        except redis.RedisError as exc:
+            self._failed(exc)
+            return False
+
+    def _next_request(self) -> Request | None:
         while True:
             try:
                 request: Request | None = self.queue.pop()

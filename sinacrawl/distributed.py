@@ -12,11 +12,13 @@ from typing import Self
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
-__all__ = ["DistributedAddon"]
+__all__ = ["REDIS_FAILED", "REDIS_URL_ENV", "DistributedAddon"]
 
 #: The environment variable that gives ``REDIS_URL`` when no setting does: a URL with a password
 #: kept out of every command line (``ps``, scrapyd's job list), issue 13 item 5.
 REDIS_URL_ENV = "SINACRAWL_REDIS_URL"
+#: The finish reason of a worker that stopped because Redis failed under it (exit status 1).
+REDIS_FAILED = "redis_failed"
 #: After ``PostWriterPipeline`` (300): an item gets there only once its post is written.
 DONE_PIPELINE_ORDER = 310
 

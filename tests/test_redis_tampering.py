@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from tests.conftest import REPLAY, ROOT
 from tests.crawl_log import CrawlLog
 
 # The fixtures that start a redis-server; ruff reads the test parameters as redefinitions.
-from tests.test_distributed import redis_client, redis_url  # noqa: F401
+from tests.test_distributed import _free_port, redis_client, redis_url  # noqa: F401
 
 QUEUE = "sinacrawl:sina_finance:requests"
 DONE = "sinacrawl:sina_finance:done"
@@ -164,3 +165,66 @@ def test_a_lease_held_forever_by_a_fake_worker_lapses(
     log = _crawl(tmp_path / "posts", redis_url, timeout=60)
     assert log.summary()["written"] == "4"
     assert log.stats()["sinacrawl/redis/bad_state"] >= 1
+
+
+def test_keys_of_the_wrong_type_are_ignored(
+    tmp_path: Path, redis_url: str, redis_client: Any
+) -> None:
+    redis_client.set(DONE, "not a hash")
+    redis_client.hset("sinacrawl:sina_finance:worker:evil:1:ab", "busy", "1")
+    redis_client.expire("sinacrawl:sina_finance:worker:evil:1:ab", 1)
+    redis_client.rpush("sinacrawl:sina_finance:lease:kyamrmz0151960", "evil:1:ab")
+    log = _crawl(tmp_path / "posts", redis_url)
+    assert log.summary()["written"] == "4"
+    problems = [m.split(" (")[0] for m in _warnings(log, "Redis state ignored")]
+    assert sorted(problems) == [
+        "Redis state ignored: done key not writable sinacrawl:sina_finance:done",
+        "Redis state ignored: done key of type string sinacrawl:sina_finance:done",
+        "Redis state ignored: lease key of type list sinacrawl:sina_finance:lease:kyamrmz0151960",
+    ], log.text[-3000:]
+    assert log.stats()["sinacrawl/redis/bad_state"] == 3
+
+
+def test_a_queue_key_of_the_wrong_type_is_replaced(
+    tmp_path: Path, redis_url: str, redis_client: Any
+) -> None:
+    redis_client.set(QUEUE, "not a sorted set")
+    log = _crawl(tmp_path / "posts", redis_url)
+    assert log.summary()["written"] == "4"
+    assert _warnings(log, "Redis state ignored") == [
+        f"Redis state ignored: queue key of type string {QUEUE} (deleted)"
+    ]
+
+
+def test_a_worker_whose_redis_dies_stops_with_an_error(tmp_path: Path) -> None:
+    """Any Redis failure the checks did not foresee closes the worker: it never hangs."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    options = ["--bind", "127.0.0.1", "--port", str(port), "--dir", str(tmp_path), "--save", ""]
+    server = subprocess.Popen([binary, *options], stdout=subprocess.DEVNULL)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+    env["SINACRAWL_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    args = ["-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path / 'posts'}"]
+    args += ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=2"]
+    time.sleep(0.3)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "crawl", "sina_finance", *args],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert worker.stderr is not None
+    for line in worker.stderr:
+        if "replaying" in line:
+            break
+    server.kill()
+    server.wait()
+    try:
+        stderr = worker.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        pytest.fail("the worker hung after Redis died")
+    log = CrawlLog(stderr)
+    assert worker.returncode == 1, stderr[-3000:]
+    assert [e.split(":")[0] for e in log.errors()] == ["Redis failed, this worker stops"]
+    assert "'finish_reason': 'redis_failed'" in stderr

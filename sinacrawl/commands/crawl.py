@@ -9,6 +9,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from sinacrawl.distributed import REDIS_FAILED
 from sinacrawl.extensions import ALL_FAILED, FEED_FAILED
 from sinacrawl.middlewares import REPLAY_UNUSABLE
 from sinacrawl.pipelines import UNWRITABLE
@@ -16,7 +17,7 @@ from sinacrawl.pipelines import UNWRITABLE
 __all__ = ["Command"]
 
 #: Finish reasons that mean the crawl failed as a whole.
-FAILED_REASONS = frozenset({UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED})
+FAILED_REASONS = frozenset({UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED, REDIS_FAILED})
 
 
 class Command(ScrapyCrawlCommand):
