@@ -420,7 +420,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
     :class:`ValueError` (one worker closing would empty the queue the others share).
     """
 
-    def __init__(self, dupefilter: LeaseDupeFilter, crawler: Crawler) -> None:
+    def __init__(self, dupefilter: LeaseDupeFilter, crawler: Crawler, idle_poll: float) -> None:
         state = dupefilter.state
         super().__init__(state.server, persist=True, dupefilter=dupefilter)
         assert crawler.stats is not None
@@ -428,11 +428,15 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         self.state = state
         self.stats = crawler.stats
         self.heartbeat = LoopingCall(self._beat)
+        self.idle_poll = idle_poll
+        self.poller = LoopingCall(self._poll)
+        self.handed: list[Request] = []
         self.closing: Deferred[None] | None = None
 
     def spider_idle(self, spider: Spider) -> None:
-        """Keep this worker open while another one is busy: the engine asks again every few
-        seconds and pulls whatever the busy ones queued meanwhile."""
+        """Keep this worker open while another one is busy, polling the shared queue every
+        ``SINACRAWL_REDIS_IDLE_POLL`` seconds meanwhile (Scrapy's engine would only ask again
+        at its 5-second heartbeat: issue 16 measured a worker idle 46% of its life)."""
         try:
             self.state.set_busy(False)
             busy = self.state.others_busy()
@@ -440,7 +444,31 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             self._failed(exc)
             return
         if busy:
+            if not self.poller.running:
+                self.poller.start(self.idle_poll, now=False)
             raise DontCloseSpider
+
+    def _poll(self) -> None:
+        """While idle: hand a request another worker queued to the engine at once, or close
+        this worker as soon as no other is busy."""
+        engine = self.crawler.engine
+        try:
+            request = self._next_request()
+            done = request is None and not self.state.others_busy()
+        except redis.RedisError as exc:
+            self.poller.stop()
+            self._failed(exc)
+            return
+        if request is None and not done:
+            return
+        self.poller.stop()
+        if engine is None or self.closing is not None:
+            return
+        if request is not None:
+            self.handed.append(request)  # enqueue_request keeps it here, not in Redis
+            engine.crawl(request)
+        else:
+            self.closing = deferred_from_coro(engine.close_spider_async(reason="finished"))
 
     def _failed(self, exc: redis.RedisError) -> None:
         """Redis failed under this worker (unreachable, or an answer no check foresaw): one
@@ -469,7 +497,8 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             )
         if not crawler.settings.getbool("SCHEDULER_PERSIST"):
             raise ValueError(f"{cls.__name__} needs SCHEDULER_PERSIST: the queue is shared")
-        scheduler = cls(dupefilter, crawler)
+        idle_poll = crawler.settings.getfloat("SINACRAWL_REDIS_IDLE_POLL", 0.1)
+        scheduler = cls(dupefilter, crawler, idle_poll)
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
@@ -487,8 +516,9 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         )  # fmt: skip
 
     def close(self, reason: str) -> None:
-        if self.heartbeat.running:
-            self.heartbeat.stop()
+        for loop in (self.heartbeat, self.poller):
+            if loop.running:
+                loop.stop()
         try:
             self.state.retire()
         except redis.RedisError as exc:  # its heartbeat lapses by itself
@@ -501,6 +531,8 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             self._failed(exc)
 
     def enqueue_request(self, request: Request) -> bool:
+        if any(request is r for r in self.handed):  # popped by _poll, leased to this worker
+            return True
         try:
             if not request.dont_filter and self.df.request_seen(request):
                 self.df.log(request, self.spider)
@@ -513,6 +545,8 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         return True
 
     def next_request(self) -> Request | None:
+        if self.handed:
+            return self.handed.pop()
         try:
             return self._next_request()
         except redis.RedisError as exc:
@@ -521,7 +555,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
 
     def has_pending_requests(self) -> bool:
         try:
-            return len(self) > 0
+            return bool(self.handed) or len(self) > 0
         except redis.RedisError as exc:
             self._failed(exc)
             return False
