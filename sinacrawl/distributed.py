@@ -21,6 +21,8 @@ REDIS_URL_ENV = "SINACRAWL_REDIS_URL"
 REDIS_FAILED = "redis_failed"
 #: After ``PostWriterPipeline`` (300): an item gets there only once its post is written.
 DONE_PIPELINE_ORDER = 310
+#: After ``ReplayMiddleware`` (950): only requests that really go out wait for the shared rate.
+SHARED_RATE_ORDER = 960
 
 
 class DistributedAddon:
@@ -29,7 +31,9 @@ class DistributedAddon:
     :class:`~sinacrawl.cluster.LeasingScheduler`, ``DUPEFILTER_CLASS``
     :class:`~sinacrawl.cluster.LeaseDupeFilter`, ``SCHEDULER_PERSIST`` on (a stopped worker's
     queue survives), ``SCHEDULER_SERIALIZER`` :mod:`sinacrawl.queuecodec` (JSON, never
-    pickle), and :class:`~sinacrawl.cluster.DonePipeline` runs after the post writer.
+    pickle), :class:`~sinacrawl.cluster.DonePipeline` runs after the post writer, and
+    :class:`~sinacrawl.sharedrate.SharedRateMiddleware` holds all workers together to
+    ``SINACRAWL_SHARED_RATE`` requests/second per host.
 
     Raises :class:`ImportError` naming the extra to install when ``REDIS_URL`` is set but
     scrapy-redis is missing: a crawl meant to share a queue never runs alone by accident.
@@ -48,6 +52,7 @@ class DistributedAddon:
             return
         try:
             from sinacrawl.cluster import DonePipeline, LeaseDupeFilter, LeasingScheduler
+            from sinacrawl.sharedrate import SharedRateMiddleware
         except ImportError as exc:
             raise ImportError(
                 f"REDIS_URL is set but {exc.name} is missing: pip install 'sinacrawl[redis]'"
@@ -57,3 +62,6 @@ class DistributedAddon:
         settings.set("SCHEDULER_PERSIST", True, "addon")
         settings.set("SCHEDULER_SERIALIZER", "sinacrawl.queuecodec", "addon")
         settings.set_in_component_priority_dict("ITEM_PIPELINES", DonePipeline, DONE_PIPELINE_ORDER)
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", SharedRateMiddleware, SHARED_RATE_ORDER
+        )
