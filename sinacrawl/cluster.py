@@ -452,6 +452,9 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         """While idle: hand a request another worker queued to the engine at once, or close
         this worker as soon as no other is busy."""
         engine = self.crawler.engine
+        if engine is None or self.closing is not None:
+            self.poller.stop()
+            return
         try:
             request = self._next_request()
             done = request is None and not self.state.others_busy()
@@ -462,8 +465,6 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         if request is None and not done:
             return
         self.poller.stop()
-        if engine is None or self.closing is not None:
-            return
         if request is not None:
             self.handed.append(request)  # enqueue_request keeps it here, not in Redis
             engine.crawl(request)
