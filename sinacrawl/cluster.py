@@ -7,12 +7,15 @@ safely in place"); until then it is *leased* by the worker that holds its reques
 counts only while that worker's heartbeat key lives. So the requests a killed worker held are
 admitted again, by any worker reading the feed after its heartbeat expired, or by a later run.
 
-Redis keys, per spider (``sinacrawl:<spider>:…``): ``requests`` (scrapy-redis's priority queue),
+Redis keys, per spider (``sinacrawl:<spider>:…``): ``requests`` (scrapy-redis's priority queue,
+JSON entries, :mod:`sinacrawl.queuecodec`),
 ``done`` (hash: document id → ``<unix time written> <host>:<posts folder>``), ``lease:<docid>``
 (the id of the worker holding the request, with an expiry as a backstop), ``worker:<id>``
 (a worker's heartbeat, ``busy`` or ``idle``, refreshed every third of its lifetime, deleted when
-the worker closes). An idle worker stays open while another live worker is busy (a feed page it
-parses may queue more articles), so every worker closes only when the whole crawl is over.
+the worker closes), ``rate:<host>`` (:mod:`sinacrawl.sharedrate`). Every value read is checked
+and every key but ``requests`` and ``done`` expires (issue 13, item 9). An idle worker stays
+open while another live worker is busy (a feed page it parses may queue more articles), so
+every worker closes only when the whole crawl is over.
 
 This module imports ``redis`` and ``scrapy_redis``; :mod:`sinacrawl.distributed` loads it only
 when ``REDIS_URL`` is set.
@@ -415,9 +418,13 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
     so feed pages go first), with a :class:`LeaseDupeFilter` (``DUPEFILTER_CLASS``), this
     worker's heartbeat while it is open, and a claim on each request it pops: a request whose
     article was written meanwhile is skipped (stat ``sinacrawl/redis/skipped_done``). The
-    queue is scrapy-redis's; opening, closing and the stats calls are redone here in Scrapy
-    2.19's form. The queue outlives every worker: ``SCHEDULER_PERSIST`` off raises
-    :class:`ValueError` (one worker closing would empty the queue the others share).
+    queue is scrapy-redis's, holding JSON (:class:`JsonPriorityQueue`; a rejected entry is
+    logged and counted as ``sinacrawl/redis/rejected``); opening, closing and the stats calls
+    are redone here in Scrapy 2.19's form. The queue outlives every worker:
+    ``SCHEDULER_PERSIST`` off, or a ``SCHEDULER_SERIALIZER`` other than
+    :mod:`sinacrawl.queuecodec`, raises :class:`ValueError`. Settings:
+    ``SINACRAWL_REDIS_IDLE_POLL`` (s, default 0.1). A Redis error closes the worker with
+    ``finish_reason`` :data:`~sinacrawl.distributed.REDIS_FAILED` (:meth:`_failed`).
     """
 
     def __init__(self, dupefilter: LeaseDupeFilter, crawler: Crawler, idle_poll: float) -> None:
