@@ -10,7 +10,7 @@ is a ``SCHEDULER_SERIALIZER`` (``loads``/``dumps`` over the dict of Scrapy's
 - callbacks and errbacks as names of the spider's own methods (:func:`request_from_queue`);
 - headers from :data:`HEADERS` only, ``meta`` keys from :data:`META` only (no ``proxy``,
   ``download_maxsize``, ``dont_obey_robotstxt``…), each with its type; ``cb_kwargs`` values
-  that are JSON scalars or a :class:`~sinacrawl.feed.FeedEntry`.
+  that are JSON scalars, lists or tuples of strings, or a :class:`~sinacrawl.feed.FeedEntry`.
 
 Anything else raises :class:`RejectedRequest`; nothing in an entry is ever imported or called.
 """
@@ -71,6 +71,7 @@ RECOMPUTED_META: Final = frozenset({"download_slot", "download_latency", "downlo
 _ENV_PROXY_META: Final = ("proxy", "_scheme_proxy", "_auth_proxy")
 _METHODS: Final = frozenset({"GET", "HEAD", "POST"})
 _FEED_ENTRY: Final = "$feed_entry"
+_TUPLE: Final = "$tuple"
 
 
 class RejectedRequest(ValueError):
@@ -95,6 +96,8 @@ def _encode_value(value: object) -> object:
         }
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
+        return {_TUPLE: list(value)} if isinstance(value, tuple) else list(value)
     raise TypeError(f"cb_kwargs value of type {type(value).__name__} cannot be queued")
 
 
@@ -135,8 +138,10 @@ def _aware(value: object, field: str) -> datetime | None:
 
 
 def _decode_value(value: object) -> object:
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool | int | float | str) or _is_str_list(value):
         return value
+    if isinstance(value, dict) and set(value) == {_TUPLE} and _is_str_list(value[_TUPLE]):
+        return tuple(value[_TUPLE])
     if isinstance(value, dict) and set(value) == {_FEED_ENTRY}:
         fields = value[_FEED_ENTRY]
         if (
@@ -228,6 +233,11 @@ def loads(data: bytes) -> dict[str, Any]:
     object, an unknown field (``_class``), a header or ``meta`` key not allowed, a value of the
     wrong type. Nothing in ``data`` is imported or called.
 
+    >>> from scrapy import Request
+    >>> entry = FeedEntry("https://finance.sina.com.cn/a/doc-ia.shtml", "标题", None)
+    >>> request = Request(entry.url, cb_kwargs={"entry": entry, "categories": ("金融", "新浪财经")})
+    >>> loads(dumps(request.to_dict()))["cb_kwargs"] == request.cb_kwargs
+    True
     >>> loads(b"\\x80\\x04K\\x01.")
     Traceback (most recent call last):
     ...
