@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Self
 
+from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
@@ -35,16 +36,24 @@ class DistributedAddon:
     :class:`~sinacrawl.sharedrate.SharedRateMiddleware` holds all workers together to
     ``SINACRAWL_SHARED_RATE`` requests/second per host.
 
+    The environment variable is for the spiders that can share a queue: one whose class says
+    ``runs_distributed = False`` (``sina_7x24``, whose digest needs every page in one process)
+    ignores it, so one scrapyd environment serves both.
+
     Raises :class:`ImportError` naming the extra to install when ``REDIS_URL`` is set but
     scrapy-redis is missing: a crawl meant to share a queue never runs alone by accident.
     """
 
+    def __init__(self, spidercls: type[Spider] | None = None) -> None:
+        self.spidercls = spidercls
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls()
+        return cls(crawler.spidercls)
 
     def update_settings(self, settings: BaseSettings) -> None:
-        if not settings.get("REDIS_URL") and os.environ.get(REDIS_URL_ENV):
+        shares = getattr(self.spidercls, "runs_distributed", True)
+        if shares and not settings.get("REDIS_URL") and os.environ.get(REDIS_URL_ENV):
             # At the priority of the empty value it replaces (settings.py's None).
             priority = max(settings.getpriority("REDIS_URL") or 0, SETTINGS_PRIORITIES["addon"])
             settings.set("REDIS_URL", os.environ[REDIS_URL_ENV], priority)

@@ -228,3 +228,24 @@ def test_a_worker_whose_redis_dies_stops_with_an_error(tmp_path: Path) -> None:
     assert worker.returncode == 1, stderr[-3000:]
     assert [e.split(":")[0] for e in log.errors()] == ["Redis failed, this worker stops"]
     assert "'finish_reason': 'redis_failed'" in stderr
+
+
+def test_the_environment_url_is_only_for_spiders_that_share_a_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scrapy.settings import Settings
+
+    from sinacrawl.distributed import DistributedAddon
+    from sinacrawl.spiders.sina_7x24 import Sina7x24Spider
+    from sinacrawl.spiders.sina_finance import SinaFinanceSpider
+
+    monkeypatch.setenv("SINACRAWL_REDIS_URL", "rediss://:secret@redis-host:6380/0")
+    urls = {}
+    for spidercls in (SinaFinanceSpider, Sina7x24Spider):
+        settings = Settings({"REDIS_URL": None}, priority="project")
+        DistributedAddon(spidercls).update_settings(settings)
+        urls[spidercls.name] = settings["REDIS_URL"]
+    assert urls == {"sina_finance": "rediss://:secret@redis-host:6380/0", "sina_7x24": None}
+    settings = Settings({"REDIS_URL": "redis://127.0.0.1:1/0"}, priority="cmdline")
+    DistributedAddon(SinaFinanceSpider).update_settings(settings)
+    assert settings["REDIS_URL"] == "redis://127.0.0.1:1/0"  # a -s REDIS_URL wins

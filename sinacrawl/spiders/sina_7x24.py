@@ -114,6 +114,8 @@ class Sina7x24Spider(Spider):
     """
 
     name = "sina_7x24"
+    # One process builds a day's digest: the environment's SINACRAWL_REDIS_URL is not for it.
+    runs_distributed: ClassVar[bool] = False
     allowed_domains: ClassVar[list[str]] = list(SINA_DOMAINS)
     # set in from_crawler (read_arguments)
     channels: tuple[ZhiboChannel, ...]
