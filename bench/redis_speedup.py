@@ -1,13 +1,21 @@
-"""Throughput of distributed mode: N workers on one Redis queue versus one (issue 7).
+"""Throughput of distributed mode: N workers on one Redis queue versus one (issues 7 and 16).
 
 Builds a replay folder of ``--articles`` articles (default 2,000) in a temp folder: the real
 pages of ``../shared/corpus`` that make a post, each served under many made-up article URLs
-listed by roll-feed pages of 50, then crawls it with 1 worker and with ``--workers`` workers
-(default 3) on a ``redis-server`` it starts on a free loopback port, checks that every run wrote
-exactly one post per article, and prints ``name=value`` lines ending with
-``redis_speedup_3_workers=<1-worker seconds / 3-worker seconds>``.
+listed by roll-feed pages of 50. Then, on a ``redis-server`` it starts on a free loopback port:
 
-    python bench/redis_speedup.py [--articles 2000] [--workers 3]
+1. **CPU-bound**: the replay crawled by 1, 2 and 3 workers (``--workers``);
+2. **network-bound**: ``--net-articles`` articles (default 300) fetched live (``-a urls=``,
+   ``http://`` Sina URLs) through an HTTP proxy on 127.0.0.1 that answers each request after
+   150 ms, shared rate off and no ``DOWNLOAD_DELAY``, by 1, 2 and 3 workers;
+3. **shared rate**: the same with ``SINACRAWL_SHARED_RATE=--rate`` (default 8 requests/s), the
+   rate the proxy saw from all workers together against that limit.
+
+Every run must write exactly one post per article. Prints ``name=value`` lines:
+``redis_speedup_<N>_workers`` (CPU), ``net_speedup_<N>_workers``,
+``shared_rate_<N>_workers`` (requests/s seen) and ``shared_rate_<N>_vs_limit``.
+
+    python bench/redis_speedup.py [--articles 2000] [--workers 2,3] [--net-articles 300] [--rate 8]
 
 Needs ``redis-server`` (``apt-get install -y redis-server``) and the ``redis`` extra.
 """
@@ -23,7 +31,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import redis
@@ -32,20 +42,27 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 FEED = "https://feed.mix.sina.com.cn/api/roll/get?pageid=155&lid=1686&num=50&page={}"
 ARTICLE = "https://finance.sina.com.cn/china/2024-01-01/doc-ibench{:08d}.shtml"
+LIVE_ARTICLE = "http://finance.sina.com.cn/china/2024-01-02/doc-ilive{:08d}.shtml"
 PER_PAGE = 50
+LATENCY = 0.15
 
 
-def build_replay(folder: Path, articles: int) -> None:
-    """Write a replay folder (SPEC section 5) of ``articles`` URLs over the corpus's post pages."""
+def post_pages() -> list[tuple[Path, str]]:
+    """The corpus pages that make a post, with their content types, in URL order."""
     with (CORPUS / "expected.jsonl").open(encoding="utf-8") as handle:
         posts = {row["url"] for row in map(json.loads, handle) if row["post"]}
     with (CORPUS / "manifest.tsv").open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["url"] in posts]
+    return [(CORPUS / r["file"], r["content_type"]) for r in sorted(rows, key=lambda r: r["url"])]
+
+
+def build_replay(folder: Path, articles: int) -> None:
+    """Write a replay folder (SPEC section 5) of ``articles`` URLs over the corpus's post pages."""
     (folder / "pages").mkdir(parents=True)
     sources = []
-    for row in sorted(rows, key=lambda r: r["url"]):
-        shutil.copy(CORPUS / row["file"], folder / row["file"])
-        sources.append((row["file"], row["content_type"]))
+    for path, content_type in post_pages():
+        shutil.copy(path, folder / "pages" / path.name)
+        sources.append((f"pages/{path.name}", content_type))
     lines = ["url\tfile\tstatus\tcontent_type\tlocation"]
     entries = []
     for n in range(articles):
@@ -63,12 +80,51 @@ def build_replay(folder: Path, articles: int) -> None:
     (folder / "manifest.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def crawl(workers: int, replay: Path, posts: Path, url: str, pages: int) -> float:
+class SlowProxy(ThreadingHTTPServer):
+    """An HTTP proxy on 127.0.0.1 that plays Sina: each article URL gets a corpus page after
+    ``LATENCY`` seconds; anything else (robots.txt) a 404. ``seen`` holds the arrival time of
+    every article request."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self.pages = [(p.read_bytes(), t) for p, t in post_pages()]
+        self.seen: list[float] = []
+        self.lock = threading.Lock()
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: SlowProxy
+
+    def do_GET(self) -> None:
+        arrived = time.monotonic()
+        time.sleep(LATENCY)
+        if "/doc-ilive" not in self.path:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with self.server.lock:
+            self.server.seen.append(arrived)
+        number = int(self.path.rsplit("doc-ilive", 1)[1].split(".")[0])
+        body, content_type = self.server.pages[number % len(self.server.pages)]
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def crawl(workers: int, posts: Path, url: str, args: list[str], env: dict[str, str]) -> float:
     """Seconds from starting ``workers`` crawl processes to the last one's exit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
-    command = [sys.executable, "-m", "scrapy", "crawl", "sina_finance", "-a", f"pages={pages}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")} | env
+    command = [sys.executable, "-m", "scrapy", "crawl", "sina_finance", *args]
     for name, value in (
-        ("REPLAY_DIR", replay), ("POSTS_DIR", posts), ("REDIS_URL", url),
+        ("POSTS_DIR", posts), ("REDIS_URL", url),
         ("AUTOTHROTTLE_ENABLED", False), ("LOG_LEVEL", "WARNING"),
     ):  # fmt: skip
         command += ["-s", f"{name}={value}"]
@@ -84,14 +140,24 @@ def crawl(workers: int, replay: Path, posts: Path, url: str, pages: int) -> floa
     return elapsed
 
 
+def _check(posts: Path, expected: int, label: str) -> None:
+    written = len(list(posts.glob("*.md")))
+    if written != expected:
+        raise SystemExit(f"{label}: {written} posts, not {expected}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", default="2,3", help="worker counts to set against 1")
+    parser.add_argument("--net-articles", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=8.0, help="shared limit, requests/s")
     args = parser.parse_args()
+    counts = [1, *(int(n) for n in args.workers.split(","))]
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed: apt-get install -y redis-server")
+    results: list[str] = [f"articles={args.articles}", f"cpus={os.cpu_count()}"]
     with tempfile.TemporaryDirectory(prefix="redis-bench-") as tmp:
         work = Path(tmp)
         build_replay(work / "replay", args.articles)
@@ -100,6 +166,9 @@ def main() -> None:
             port = sock.getsockname()[1]
         options = ["--bind", "127.0.0.1", "--port", str(port), "--dir", tmp, "--save", ""]
         server = subprocess.Popen([binary, *options], stdout=subprocess.DEVNULL)
+        proxy = SlowProxy()
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        proxy_env = {"http_proxy": f"http://127.0.0.1:{proxy.server_address[1]}"}
         try:
             url = f"redis://127.0.0.1:{port}/0"
             client = redis.Redis.from_url(url)
@@ -110,23 +179,41 @@ def main() -> None:
                 except redis.ConnectionError:
                     time.sleep(0.05)
             pages = (args.articles + PER_PAGE - 1) // PER_PAGE + 1
-            seconds = {}
-            for workers in (1, args.workers):
+            replay = ["-a", f"pages={pages}", "-s", f"REPLAY_DIR={work / 'replay'}"]
+            live = ",".join(LIVE_ARTICLE.format(n) for n in range(args.net_articles))
+            fast = ["-a", f"urls={live}", "-s", "DOWNLOAD_DELAY=0"]
+            cpu: dict[int, float] = {}
+            net: dict[int, float] = {}
+            for n in counts:
                 client.flushdb()
-                posts = work / f"posts-{workers}"
-                seconds[workers] = crawl(workers, work / "replay", posts, url, pages)
-                written = len(list(posts.glob("*.md")))
-                if written != args.articles:
-                    raise SystemExit(f"{workers} worker(s): {written} posts, not {args.articles}")
+                posts = work / f"cpu-{n}"
+                cpu[n] = crawl(n, posts, url, replay, {})
+                _check(posts, args.articles, f"replay, {n} worker(s)")
+                client.flushdb()
+                posts = work / f"net-{n}"
+                net[n] = crawl(n, posts, url, [*fast, "-s", "SINACRAWL_SHARED_RATE=0"], proxy_env)
+                _check(posts, args.net_articles, f"network, {n} worker(s)")
+            for n in counts:
+                client.flushdb()
+                posts = work / f"rate-{n}"
+                proxy.seen.clear()
+                crawl(n, posts, url, [*fast, "-s", f"SINACRAWL_SHARED_RATE={args.rate}"], proxy_env)
+                _check(posts, args.net_articles, f"shared rate, {n} worker(s)")
+                seen = sorted(proxy.seen)
+                achieved = (len(seen) - 1) / (seen[-1] - seen[0])
+                results.append(f"shared_rate_{n}_workers={achieved:.2f}")
+                results.append(f"shared_rate_{n}_vs_limit={achieved / args.rate:.3f}")
         finally:
+            proxy.shutdown()
             server.terminate()
             server.wait()
-    one, many = seconds[1], seconds[args.workers]
-    print(f"articles={args.articles}")
-    print(f"cpus={os.cpu_count()}")
-    print(f"redis_1_worker_seconds={one:.2f}")
-    print(f"redis_{args.workers}_workers_seconds={many:.2f}")
-    print(f"redis_speedup_{args.workers}_workers={one / many:.2f}")
+    for n in counts:
+        results.append(f"redis_{n}_workers_seconds={cpu[n]:.2f}")
+        results.append(f"net_{n}_workers_seconds={net[n]:.2f}")
+    for n in counts[1:]:
+        results.append(f"redis_speedup_{n}_workers={cpu[1] / cpu[n]:.2f}")
+        results.append(f"net_speedup_{n}_workers={net[1] / net[n]:.2f}")
+    print("\n".join(results))
 
 
 if __name__ == "__main__":

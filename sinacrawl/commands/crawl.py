@@ -10,6 +10,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
+from sinacrawl.distributed import REDIS_FAILED
 from sinacrawl.extensions import ALL_FAILED, FEED_FAILED
 from sinacrawl.hook import HOOK_FAILED
 from sinacrawl.middlewares import REPLAY_UNUSABLE
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 SHUTDOWN = "shutdown"
 #: Finish reasons that mean the crawl failed as a whole, or was stopped before its end.
 FAILED_REASONS = frozenset(
-    {UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED, SHUTDOWN, MONITOR_FAILED}
+    {UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED, SHUTDOWN, MONITOR_FAILED, REDIS_FAILED}
 )
 
 

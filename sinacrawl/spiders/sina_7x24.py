@@ -116,6 +116,8 @@ class Sina7x24Spider(Spider):
     """
 
     name = "sina_7x24"
+    # One process builds a day's digest: the environment's SINACRAWL_REDIS_URL is not for it.
+    runs_distributed: ClassVar[bool] = False
     allowed_domains: ClassVar[list[str]] = list(SINA_DOMAINS)
     #: The ``-a`` arguments this spider reads (:func:`read_arguments`); others are warned about.
     known_arguments: ClassVar[frozenset[str]] = frozenset({"zhibo", "pages", "pagesize"})
