@@ -28,6 +28,7 @@ from spidermon.core.actions import Action
 from spidermon.results.monitor import MonitorResult
 from spidermon.runners import MonitorRunner
 
+from sinacrawl.distributed import REDIS_FAILED
 from sinacrawl.extensions import ALL_FAILED, FEED_FAILED
 from sinacrawl.items import ArticleItem
 from sinacrawl.middlewares import REPLAY_UNUSABLE
@@ -50,7 +51,15 @@ MONITOR_FAILED = "monitor_failed"
 #: Finish reasons whose crawl already said why it stopped (its own ERROR line, or the INFO
 #: of a tick that found another crawl running): the monitors do not judge it.
 NOT_JUDGED = frozenset(
-    {UNWRITABLE, REPLAY_UNUSABLE, FEED_FAILED, ALL_FAILED, "shutdown", ALREADY_RUNNING}
+    {
+        UNWRITABLE,
+        REPLAY_UNUSABLE,
+        FEED_FAILED,
+        ALL_FAILED,
+        REDIS_FAILED,
+        "shutdown",
+        ALREADY_RUNNING,
+    }
 )
 #: Drops that mean the page did not have the shape sinacrawl expects (SPEC section 3).
 TEMPLATE_DROPS = ("no_container", "empty_body", "no_title", "no_date")

@@ -21,7 +21,7 @@ from scrapy import Request
 
 from sinacrawl.queuecodec import dumps
 from tests.conftest import REPLAY, ROOT
-from tests.crawl_log import CrawlLog
+from tests.crawl_log import CrawlLog, post_names
 
 # The fixtures that start a redis-server; ruff reads the test parameters as redefinitions.
 from tests.test_distributed import _free_port, redis_client, redis_url  # noqa: F401
@@ -93,7 +93,7 @@ def test_queue_entries_that_are_not_our_json_are_dropped_unrun(
     log = _crawl(tmp_path / "posts", redis_url)
 
     assert not marker.exists()
-    assert sorted(p.name for p in (tmp_path / "posts").iterdir()) == POSTS
+    assert post_names(tmp_path / "posts") == POSTS
     rejected = _warnings(log, "request from Redis rejected")
     assert len(rejected) == 5, log.text[-3000:]
     assert sum("not JSON" in m for m in rejected) == 2  # the pickle, the cut-off JSON
@@ -123,7 +123,7 @@ def test_a_malformed_done_mark_is_ignored_not_fatal(
     start = time.monotonic()
     log = _crawl(tmp_path / "posts", redis_url, timeout=60)
     assert time.monotonic() - start < 30
-    assert sorted(p.name for p in (tmp_path / "posts").iterdir()) == POSTS
+    assert post_names(tmp_path / "posts") == POSTS
     assert len(_warnings(log, "malformed done mark")) == 2, log.text[-3000:]
     assert log.stats()["sinacrawl/redis/bad_state"] == 2
     assert log.summary()["written"] == "4"
@@ -135,7 +135,7 @@ def test_a_done_mark_from_the_future_does_not_hide_an_edited_article(
 ) -> None:
     redis_client.hset(DONE, "kyamrmz0151960", f"{time.time() + 10 * 365 * 86400:.3f} evil:/x")
     log = _crawl(tmp_path / "posts", redis_url)
-    assert sorted(p.name for p in (tmp_path / "posts").iterdir()) == POSTS
+    assert post_names(tmp_path / "posts") == POSTS
     assert log.summary()["written"] == "4"
     assert log.summary()["skipped"] == "0"
     assert len(_warnings(log, "implausible done mark")) == 1, log.text[-3000:]
