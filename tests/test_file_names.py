@@ -25,6 +25,8 @@ NO_ID = [
     "https://finance.sina.com.cn/stock/",
     "https://finance.sina.com.cn/stock/2005/",
     "https://finance.sina.com.cn/stock/doc-iCON.shtml",
+    "https://finance.sina.com.cn/stock/doc-icon.shtml",
+    "https://finance.sina.com.cn/stock/detail-icom1.d.html",
     "https://finance.sina.com.cn/stock/doc-iKYAMRMZ0151960.shtml",
     "https://finance.sina.com.cn/stock/doc-ikyamrmz0151960.shtml",
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sinacrawl.post import parse_post
 from sinacrawl.storage import WriteOutcome
 from sinacrawl.written import WrittenPosts, is_sinacrawl_post
 from tests.conftest import REPLAY, run_crawl
@@ -71,9 +72,12 @@ def test_posts_of_an_older_sinacrawl_are_adopted_by_their_format(tmp_path: Path)
     sinacrawl's exact format are adopted; any other ``.md`` stays the owner's."""
     old = _post(_item("旧版标题"))
     (tmp_path / NAME).write_bytes(old)
-    (tmp_path / "kyamrmz0000001.md").write_bytes(old + b"\n<!-- more -->\n")
+    # the owner added a front-matter key: still the skeleton, no longer sinacrawl's bytes
+    tagged = old.replace(b"\ncomments: false\n", "\ncomments: false\ntags: [旅行]\n".encode())
+    (tmp_path / "kyamrmz0000001.md").write_bytes(tagged)
     (tmp_path / "my-trip.md").write_bytes(HAND_WRITTEN)
-    assert is_sinacrawl_post(old)
+    assert is_sinacrawl_post(old) and not is_sinacrawl_post(tagged)
+    assert parse_post(tagged.decode())[0] == parse_post(old.decode())[0]
     written = WrittenPosts(tmp_path)
     assert written.write(NAME, _post(_item())) is WriteOutcome.REPLACED
     assert written.adopted == 1

@@ -92,6 +92,26 @@ def test_a_symlink_planted_as_the_temp_file_is_never_followed(tmp_path: Path) ->
     assert pipeline.stats.get_value("sinacrawl/post/written") == 1
 
 
+def test_a_symlink_at_the_random_temp_name_is_never_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even a symlink planted at the very name the random part gives is not opened
+    (``O_EXCL|O_NOFOLLOW``): the next random name is used."""
+    outside = _outside(tmp_path)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    host, pid = socket.gethostname(), os.getpid()
+    (posts / f".{NAME}.{host}.{pid}.0badcafe.tmp").symlink_to(outside)
+    written = WrittenPosts(posts)
+    assert written.write("kyamrmz0000001.md", b"other") is WriteOutcome.WRITTEN
+    randoms = iter(["0badcafe", "00000001"])
+    monkeypatch.setattr("sinacrawl.storage.secrets.token_hex", lambda n: next(randoms))
+    assert written.write(NAME, b"post") is WriteOutcome.WRITTEN
+    assert outside.read_bytes() == OUTSIDE
+    assert (posts / NAME).read_bytes() == b"post"
+    assert (posts / f".{NAME}.{host}.{pid}.0badcafe.tmp").is_symlink()
+
+
 def test_a_symlink_at_the_post_is_kept_and_never_written_through(tmp_path: Path) -> None:
     outside = _outside(tmp_path)
     posts = tmp_path / "posts"
@@ -112,14 +132,16 @@ def test_a_symlink_at_the_post_is_kept_and_never_written_through(tmp_path: Path)
     assert forced.stats.get_value("sinacrawl/post/replaced") == 1
 
 
-def test_symlinks_planted_in_the_state_folder_are_never_followed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("planted", ["written.lock", "written.jsonl"])
+def test_symlinks_planted_in_the_state_folder_are_never_followed(
+    tmp_path: Path, planted: str
+) -> None:
     outside = _outside(tmp_path)
     posts = tmp_path / "posts"
     (posts / ".sinacrawl").mkdir(parents=True)
-    for name in ("written.lock", "written.jsonl"):
-        (posts / ".sinacrawl" / name).symlink_to(outside)
+    (posts / ".sinacrawl" / planted).symlink_to(outside)
     pipeline = _pipeline(posts)
-    with pytest.raises(OSError):  # a symlink as the log: the crawl stops (write_failed)
+    with pytest.raises(OSError, match="Too many levels of symbolic links"):
         pipeline.written.write(NAME, b"post")  # type: ignore[union-attr]
     assert outside.read_bytes() == OUTSIDE
     assert not (posts / NAME).exists()
