@@ -311,6 +311,10 @@ class PostWriterPipeline:
             logger.info("removed %d temporary files left by an earlier, killed crawl", stale)
         logger.info("writing posts into %s", self.posts_dir.resolve())
 
+    def close_spider(self) -> None:
+        if self.written is not None:
+            self.written.close()
+
     def process_item(self, item: ArticleItem) -> ArticleItem:
         assert item.title and item.date and item.body is not None
         if self.closing is not None:
