@@ -31,7 +31,13 @@ from pathlib import Path
 
 from sinacrawl.post import PostFormatError, parse_post, render_post
 from sinacrawl.statedir import STATE_DIR
-from sinacrawl.storage import NotRegularFileError, WriteOutcome, read_regular, replace_atomic
+from sinacrawl.storage import (
+    NotRegularFileError,
+    WriteOutcome,
+    read_regular,
+    remove_stale_temps,
+    replace_atomic,
+)
 
 __all__ = ["LOCK_TIMEOUT", "WrittenPosts", "is_sinacrawl_post"]
 
@@ -201,6 +207,7 @@ class WrittenPosts:
         self.digests[name].add(digest)
 
     def _adopt(self) -> None:
+        remove_stale_temps(self.folder)  # of an adoption a kill interrupted
         lines = []
         for entry in sorted(os.scandir(self.posts_dir), key=lambda e: e.name):
             if not entry.name.endswith(".md") or not entry.is_file(follow_symlinks=False):

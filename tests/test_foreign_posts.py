@@ -106,15 +106,22 @@ def test_two_writers_share_the_state_and_a_torn_line_is_skipped(tmp_path: Path) 
 
 
 def test_given_urls_keep_a_hand_written_post(tmp_path: Path) -> None:
-    """The crawl, as a user runs it: ``-a urls=`` over a post the blog's owner wrote."""
+    """The crawl, as a user runs it: ``-a urls=`` over a post the blog's owner wrote, and an
+    article that fails. Keeping the post is not a failure: the crawl still ends ``finished``."""
     (tmp_path / NAME).write_bytes(HAND_WRITTEN)
-    args = ("-a", f"urls={URL}", "-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
+    missing = "https://finance.sina.com.cn/china/2021-12-22/doc-imissing0000001.shtml"
+    urls = f"urls={URL},{missing}"
+    args = ("-a", urls, "-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
     result = run_crawl(*args)
     assert result.returncode == 0, result.stderr[-3000:]
     log = CrawlLog(result.stderr)
-    assert log.lines("WARNING") == [("WARNING", KEPT)]
+    assert sorted(log.lines("WARNING")) == [
+        ("WARNING", f"article failed: IgnoreRequest: replay miss: not in {REPLAY}: {missing}"),
+        ("WARNING", KEPT),
+    ]
     assert log.stats()["sinacrawl/post/kept_foreign"] == 1
-    assert log.summary()["written"] == log.summary()["replaced"] == "0"
+    summary = log.summary()
+    assert (summary["written"], summary["replaced"], summary["reason"]) == ("0", "0", "finished")
     assert (tmp_path / NAME).read_bytes() == HAND_WRITTEN
 
     forced = run_crawl(*args, "-s", "SINACRAWL_OVERWRITE_FOREIGN=True")
