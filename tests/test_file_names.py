@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sinacrawl.docid import document_id, post_filename
+from sinacrawl.post import parse_post
 from tests.conftest import FIXTURES, run_crawl
 from tests.crawl_log import CrawlLog, post_names
 
@@ -86,4 +87,7 @@ def test_crawl_writes_one_post_per_url(tmp_path: Path) -> None:
     summary = CrawlLog(result.stderr).summary()
     assert (summary["written"], summary["dropped"]) == ("7", "0")
     assert post_names(posts) == sorted(_name(url) for url in urls)
-    assert len({(posts / name).read_bytes() for name in post_names(posts)}) == 1
+    titles = {
+        parse_post((posts / n).read_text(encoding="utf-8"))[0].title for n in post_names(posts)
+    }
+    assert titles == {"国常会部署稳外贸措施"}
