@@ -60,8 +60,10 @@ class CrawlSummary:
         reasons = ", ".join(f"{k}={v}" for k, v in dropped.items()) or "none"
         failure = None
         # Only a crawl that ran to its end failed "as a whole": one stopped (Ctrl-C, an
-        # unwritable POSTS_DIR, another tick running) keeps its own reason.
-        if not sum(posts.values()) and reason == "finished":
+        # unwritable POSTS_DIR, another tick running) keeps its own reason. A post kept because
+        # it is not sinacrawl's was read fine (issue 13 item 12).
+        kept = int(stats.get("sinacrawl/post/kept_foreign", 0))
+        if not sum(posts.values()) + kept and reason == "finished":
             if feed_failed and not listed:
                 failure = FEED_FAILED
             elif failed or dropped or forbidden or bad_urls:

@@ -36,7 +36,7 @@ from sinacrawl.extract import (
 from sinacrawl.items import ArticleItem, DigestItem
 from sinacrawl.layout import PostLocator
 from sinacrawl.post import PostFields, render_post
-from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps, write_atomic
+from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps
 from sinacrawl.theme_safety import (
     DEFAULT_IMAGE_HOSTS,
     attribute_url,
@@ -45,6 +45,7 @@ from sinacrawl.theme_safety import (
 )
 from sinacrawl.truncation import is_truncated
 from sinacrawl.widgets import has_video_player
+from sinacrawl.written import WrittenPosts
 
 __all__ = ["UNWRITABLE", "BodyPipeline", "DigestPipeline", "FieldsPipeline", "PostWriterPipeline"]
 
@@ -243,29 +244,39 @@ class DigestPipeline(BodyPipeline):
 
 
 class PostWriterPipeline:
-    """Write each item as ``POSTS_DIR/<docid>.md`` (SPEC sections 1 and 4), atomically; an
-    unchanged post is not rewritten. With ``SINACRAWL_POSTS_LAYOUT`` ``year-month`` a new post
-    goes into ``POSTS_DIR/YYYY/MM/`` (its UTC date); a post already written stays where it is
-    (:class:`~sinacrawl.layout.PostLocator`, issue 14).
+    """Write each item as ``POSTS_DIR/<docid>.md`` (SPEC sections 1 and 4), atomically, through
+    :class:`~sinacrawl.written.WrittenPosts`: an unchanged post is not rewritten, and a file
+    sinacrawl did not write, or that was edited since, is kept (issue 13 item 12). With
+    ``SINACRAWL_POSTS_LAYOUT`` ``year-month`` a new post goes into ``POSTS_DIR/YYYY/MM/`` (its
+    UTC date); a post already written stays where it is (:class:`~sinacrawl.layout.PostLocator`,
+    issue 14).
 
-    Settings ``POSTS_DIR`` (path, default ``output``), ``SINACRAWL_POSTS_LAYOUT`` (``flat``).
-    Stats ``sinacrawl/post/written``,
-    ``…/replaced``, ``…/unchanged``, ``…/stale_temp_removed`` (temporary files over an hour
-    old, left by a killed crawl, removed at start). An output folder that cannot be written
-    stops the crawl (finish reason :data:`UNWRITABLE`) with one ERROR line naming it: at start,
-    before any request is made, when it cannot be created or written; mid-crawl when a write
-    fails (disk full), dropping that item as ``write_failed`` (its old post, if any, stays
-    whole) and the items still in flight as ``not_written``. Posts already written are never
-    touched.
+    Settings ``POSTS_DIR`` (path, default ``output``), ``SINACRAWL_POSTS_LAYOUT`` (``flat``),
+    ``SINACRAWL_OVERWRITE_FOREIGN`` (bool, default False: replace such files too). Stats
+    ``sinacrawl/post/written``, ``…/replaced``, ``…/unchanged``, ``…/kept_foreign`` (with a
+    WARNING naming the file and the URL; the item goes on, it is not dropped), ``…/adopted``
+    (posts of an older sinacrawl taken as its own), ``…/stale_temp_removed`` (temporary files a
+    killed crawl left, removed at start). An output folder that cannot be written stops the
+    crawl (finish reason :data:`UNWRITABLE`) with one ERROR line naming it: at start, before any
+    request is made, when it cannot be created or written or its ``.sinacrawl`` is not a folder;
+    mid-crawl when a write fails (disk full), dropping that item as ``write_failed`` (its old
+    post, if any, stays whole) and the items still in flight as ``not_written``. Posts already
+    written are never touched.
     """
 
     def __init__(
-        self, crawler: Crawler, stats: StatsCollector, posts_dir: Path | None, layout: str = "flat"
+        self,
+        crawler: Crawler,
+        stats: StatsCollector,
+        posts_dir: Path | None,
+        layout: str = "flat",
+        overwrite_foreign: bool = False,
     ) -> None:
         self.crawler = crawler
         self.stats = stats
         self.posts_dir = posts_dir
         self.locator = PostLocator(posts_dir or Path(), layout)
+        self.written = WrittenPosts(posts_dir, overwrite_foreign) if posts_dir else None
         self.closing: Deferred[None] | None = None
 
     @classmethod
@@ -273,10 +284,12 @@ class PostWriterPipeline:
         assert crawler.stats is not None
         folder = crawler.settings.get("POSTS_DIR", "output")
         layout = crawler.settings.get("SINACRAWL_POSTS_LAYOUT", "flat")
-        return cls(crawler, crawler.stats, Path(folder) if folder else None, layout)
+        overwrite = crawler.settings.getbool("SINACRAWL_OVERWRITE_FOREIGN")
+        posts_dir = Path(folder) if folder else None
+        return cls(crawler, crawler.stats, posts_dir, layout, overwrite)
 
     def open_spider(self) -> None:
-        if self.posts_dir is None:
+        if self.posts_dir is None or self.written is None:
             logger.error(
                 "POSTS_DIR is empty: set it to the folder the posts go into; the crawl stops "
                 "before any request"
@@ -284,6 +297,7 @@ class PostWriterPipeline:
             raise CloseSpider(UNWRITABLE)
         try:
             check_writable(self.posts_dir)
+            self.written.check()
         except OSError as exc:
             logger.error(
                 "cannot write posts into POSTS_DIR %s: %s; the crawl stops before any request",
@@ -297,6 +311,10 @@ class PostWriterPipeline:
             logger.info("removed %d temporary files left by an earlier, killed crawl", stale)
         logger.info("writing posts into %s", self.posts_dir.resolve())
 
+    def close_spider(self) -> None:
+        if self.written is not None:
+            self.written.close()
+
     def process_item(self, item: ArticleItem) -> ArticleItem:
         assert item.title and item.date and item.body is not None
         if self.closing is not None:
@@ -309,12 +327,13 @@ class PostWriterPipeline:
             date=item.date,
             thumbnail=item.thumbnail or "",
         )
-        assert self.posts_dir is not None  # open_spider stopped the crawl otherwise
+        assert self.posts_dir is not None and self.written is not None  # see open_spider
         name = post_filename(item.docid, item.url)
         target = self.locator.target(name, parsedate_to_datetime(item.date))
+        relative = target.relative_to(self.posts_dir).as_posix()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            outcome = write_atomic(target, render_post(fields, item.body).encode("utf-8"))
+            outcome = self.written.write(relative, render_post(fields, item.body).encode())
         except OSError as exc:
             assert self.crawler.engine is not None
             self.closing = deferred_from_coro(
@@ -328,8 +347,17 @@ class PostWriterPipeline:
                 "written are kept",
                 "ERROR",
             )
+        if self.written.adopted:
+            self.stats.set_value("sinacrawl/post/adopted", self.written.adopted)
         self.stats.inc_value(f"sinacrawl/post/{outcome}")
-        item.filename = target.relative_to(self.posts_dir).as_posix()
-        if outcome is not WriteOutcome.UNCHANGED:
+        item.filename = relative
+        if outcome is WriteOutcome.KEPT_FOREIGN:
+            logger.warning(
+                "post %s kept: sinacrawl did not write it, or it was edited since "
+                "(SINACRAWL_OVERWRITE_FOREIGN replaces it): %s",
+                relative,
+                item.url,
+            )
+        elif outcome is not WriteOutcome.UNCHANGED:
             logger.info("post %s: %s (%s)", outcome, target.name, item.url)
         return item

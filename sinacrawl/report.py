@@ -17,7 +17,7 @@ from scrapy.statscollectors import StatsCollector
 from sinacrawl.pipelines import UNWRITABLE
 from sinacrawl.runlock import ALREADY_RUNNING
 from sinacrawl.statedir import STATE_DIR
-from sinacrawl.storage import write_atomic
+from sinacrawl.storage import replace_atomic
 
 __all__ = ["RunReport", "build_report"]
 
@@ -113,7 +113,7 @@ class RunReport:
         data = json.dumps(report, ensure_ascii=False, indent=1, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, data.encode("utf-8"))
+            replace_atomic(self.path, data.encode("utf-8"))
         except OSError as exc:
             logger.warning("cannot write the run report %s: %s", self.path, exc.strerror or exc)
             return

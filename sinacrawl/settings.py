@@ -69,6 +69,8 @@ EXTENSIONS = {
 POSTS_DIR = "output"
 POSTS_REFRESH = False
 SINACRAWL_POSTS_LAYOUT = "flat"
+# Replace post files sinacrawl did not write, or that were edited since (README "Security").
+SINACRAWL_OVERWRITE_FOREIGN = False
 REPLAY_DIR = None
 REPLAY_RECORD = False
 REDIS_URL = None

@@ -1,46 +1,114 @@
-"""Writing post files atomically (SPEC section 4)."""
+"""Writing files into the posts folder atomically, without following anyone's symlinks (SPEC
+section 4, issue 13 items 11 and 12)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import secrets
 import socket
+import stat
 import time
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["WriteOutcome", "check_writable", "remove_stale_temps", "write_atomic"]
+__all__ = [
+    "NotRegularFileError",
+    "WriteOutcome",
+    "check_writable",
+    "read_regular",
+    "remove_stale_temps",
+    "replace_atomic",
+]
+
+#: ``O_NOFOLLOW``: opening a symlink fails (ELOOP) instead of opening its target.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: The temporary files sinacrawl creates: ``.<name>.<host>.<pid>.<8 hex>.tmp``, where name is a
+#: post file name, ``write-check`` (the start-up probe) or ``written.jsonl`` (the state log of
+#: :mod:`sinacrawl.written`). Earlier versions left ``.<name>.<host>.<pid>.tmp``.
+_TEMP = re.compile(
+    r"\.(?:[A-Za-z0-9-]+\.md|write-check|written\.jsonl)"
+    r"\.(?P<host>[A-Za-z0-9.-]+)\.(?P<pid>[0-9]+)(?:\.[0-9a-f]{8})?\.tmp"
+)
+_HOST_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 
 class WriteOutcome(StrEnum):
-    """What :func:`write_atomic` did: a new file, a changed file, or nothing."""
+    """What writing a post did: a new file, a changed file, nothing, or nothing because the
+    file there is not sinacrawl's (:mod:`sinacrawl.written`)."""
 
     WRITTEN = "written"
     REPLACED = "replaced"
     UNCHANGED = "unchanged"
+    KEPT_FOREIGN = "kept_foreign"
 
 
-def _temp_path(target: Path) -> Path:
-    # Leading "." so Hexo never reads it; host and pid keep concurrent crawls apart, also
-    # workers on several machines sharing one POSTS_DIR (README "Scaling out").
-    return target.with_name(f".{target.name}.{socket.gethostname()}.{os.getpid()}.tmp")
+class NotRegularFileError(OSError):
+    """The path is a symlink, a folder or another non-regular file: sinacrawl neither reads
+    through it nor writes into it. ``symlink`` says whether it is a symlink."""
+
+    def __init__(self, path: Path, symlink: bool) -> None:
+        kind = "a symlink" if symlink else "not a regular file"
+        super().__init__(errno.ELOOP if symlink else errno.EISDIR, kind, str(path))
+        self.symlink = symlink
 
 
-def write_atomic(target: Path, data: bytes) -> WriteOutcome:
-    """Make ``target`` hold exactly ``data``: unchanged bytes are not rewritten (the mtime
-    stays), otherwise a temporary file in the same folder is written, flushed to disk and
-    renamed over ``target``, so a killed process leaves the old file or the new one, never
-    part of one. Raises :class:`OSError` when the folder is not writable (the temporary file
-    is removed).
+def _host() -> str:
+    return _HOST_UNSAFE.sub("-", socket.gethostname()) or "host"
+
+
+def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """Create a new temporary file in ``folder`` for ``name`` and return its descriptor and
+    path. ``O_CREAT|O_EXCL|O_NOFOLLOW`` on a name with 32 random bits: the file is always a
+    new one that this process created, never a path (or symlink) someone planted (issue 13
+    item 11). The leading ``.`` makes Hexo skip it; host and pid say whose it is (README
+    "Scaling out"). Mode ``0o666`` less the umask, as an ordinary file.
+    """
+    while True:
+        temp = folder / f".{name}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:
+            continue
+
+
+def read_regular(path: Path) -> bytes | None:
+    """The bytes of the regular file ``path``, or ``None`` when nothing is there.
+
+    Raises :class:`NotRegularFileError` when ``path`` is a symlink (never followed:
+    ``O_NOFOLLOW``), a folder, a FIFO (opened without blocking) or a device, and
+    :class:`OSError` when it cannot be read.
     """
     try:
-        if target.read_bytes() == data:
-            return WriteOutcome.UNCHANGED
-        existed = True
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
-        existed = False
-    temp = _temp_path(target)
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise NotRegularFileError(path, symlink=True) from exc
+        if path.is_dir():
+            raise NotRegularFileError(path, symlink=False) from exc
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError(path, symlink=False)
+        return handle.read()
+
+
+def replace_atomic(target: Path, data: bytes) -> None:
+    """Make ``target`` hold exactly ``data``: a new temporary file in the same folder
+    (:func:`_create_temp`) is written, flushed to disk and renamed over ``target``, so a killed
+    process leaves the old file or the new one, never part of one. The rename replaces a
+    symlink at ``target`` itself, never the file it points to.
+
+    Raises :class:`OSError` when the folder is not writable or the disk is full (the temporary
+    file is removed).
+    """
+    fd, temp = _create_temp(target.parent, target.name)
     try:
-        with temp.open("wb") as handle:
+        with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -48,34 +116,49 @@ def write_atomic(target: Path, data: bytes) -> WriteOutcome:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return WriteOutcome.REPLACED if existed else WriteOutcome.WRITTEN
 
 
 def check_writable(folder: Path) -> None:
-    """Create ``folder`` if needed and prove a file can be written in it.
+    """Create ``folder`` if needed and prove a file can be written in it, with a new probe
+    file (:func:`_create_temp`, never an existing path) that is removed again.
 
     Raises :class:`OSError` (with the folder in its message) when it cannot.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    probe = _temp_path(folder / "write-check")
+    fd, probe = _create_temp(folder, "write-check")
+    os.close(fd)
+    probe.unlink()
+
+
+def _alive(pid: int) -> bool:
     try:
-        probe.write_bytes(b"")
-    finally:
-        probe.unlink(missing_ok=True)
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def remove_stale_temps(folder: Path, max_age: float = 3600.0) -> int:
-    """Remove the temporary files (``.<name>.<host>.<pid>.tmp``) a killed crawl left in ``folder``
-    and that are older than ``max_age`` seconds (younger ones may belong to a crawl still
-    running beside this one). Returns how many were removed; a file that vanishes meanwhile is
-    not an error.
+    """Remove the temporary files a killed sinacrawl left in ``folder``: only names of
+    sinacrawl's own pattern (``.<name>.<host>.<pid>.<8 hex>.tmp``, see :func:`_create_temp`),
+    and of those only the ones made on this host by a process that no longer runs, or older
+    than ``max_age`` seconds (a crawl on another host may still be writing a younger one).
+    Any other file, ``.notes.tmp`` say, is never touched (issue 13 item 12). Returns how many
+    were removed; a file that vanishes meanwhile is not an error.
     """
     removed = 0
     deadline = time.time() - max_age
-    for temp in folder.glob(".*.tmp"):
+    here = _host()
+    for entry in os.scandir(folder):
+        match = _TEMP.fullmatch(entry.name)
+        if not match or not entry.is_file(follow_symlinks=False):
+            continue
         try:
-            if temp.stat().st_mtime < deadline:
-                temp.unlink()
+            dead = match["host"] == here and not _alive(int(match["pid"]))
+            if dead or entry.stat(follow_symlinks=False).st_mtime < deadline:
+                os.unlink(entry.path)
                 removed += 1
         except FileNotFoundError:
             continue

@@ -8,6 +8,8 @@ break; done``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -77,6 +79,22 @@ def _assert_whole(folder: Path) -> int:
     return len(posts)
 
 
+def _assert_recorded(folder: Path) -> None:
+    """Every post is recorded as sinacrawl's in its state log (issue 13 item 12), so that
+    neither a kill nor a second crawl writing at the same time leaves a post that the next
+    crawl would take for someone else's; a line a kill tore is the only bad line allowed."""
+    recorded = set()
+    lines = (folder / ".sinacrawl" / "written.jsonl").read_bytes().splitlines()
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        recorded.add((record["name"], record["sha256"]))
+    for name in _posts(folder):
+        assert (name, hashlib.sha256((folder / name).read_bytes()).hexdigest()) in recorded
+
+
 def test_kill_9_at_several_points_then_complete(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     args = _crawl_args(tmp_path, posts)
@@ -107,6 +125,7 @@ def test_kill_9_at_several_points_then_complete(tmp_path: Path) -> None:
         "0",
     )
     assert _posts(posts) == sorted(f"{many_articles.docid(i)}.md" for i in range(COUNT))
+    _assert_recorded(posts)
 
 
 def test_two_crawls_into_one_folder_at_once(tmp_path: Path) -> None:
@@ -129,3 +148,4 @@ def test_two_crawls_into_one_folder_at_once(tmp_path: Path) -> None:
         assert (summary["replaced"], summary["dropped"]) == ("0", "0")
         written += int(summary["written"])
     assert written >= COUNT
+    _assert_recorded(posts)

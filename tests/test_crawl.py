@@ -47,9 +47,7 @@ NAMES = ["fxsktkp0000001.md", "kknscsi0000002.md", "kknscsi0000003.md", "kyamrmz
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {
-        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.iterdir())
-        if p.is_file()
+        n: ((folder / n).read_bytes(), (folder / n).stat().st_mtime_ns) for n in post_names(folder)
     }
 
 

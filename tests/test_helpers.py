@@ -72,8 +72,8 @@ def test_date_forms() -> None:
             "kyamrmz0151960",
         ),
         ("https://finance.sina.cn/sa/2005-08-26/detail-ikknscsi2623250.d.html", "kknscsi2623250"),
-        ("http://chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml", "244339"),
-        ("https://finance.sina.com.cn/china/", "china"),
+        ("http://chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml", "244339-2accd931fabd"),
+        ("https://finance.sina.com.cn/china/", "china-8fe9f1378168"),
     ],
 )
 def test_document_id(url: str, docid: str) -> None:
@@ -82,10 +82,9 @@ def test_document_id(url: str, docid: str) -> None:
 
 def test_post_filename_is_safe() -> None:
     assert post_filename("kyamrmz0151960", "u") == "kyamrmz0151960.md"
-    assert post_filename("_.hidden id", "u") == "hidden-id.md"
-    name = post_filename("", "https://finance.sina.com.cn/")
-    assert name.startswith("sina-") and name.endswith(".md") and len(name) == 24
-    assert len(post_filename("a" * 500, "u").encode()) == 120
+    assert post_filename("_.hidden id", "u") == "hidden-id-51e69892ab49.md"
+    assert post_filename("", "https://finance.sina.com.cn/") == "sina-f9a9174097d3.md"
+    assert post_filename("a" * 500, "u") == "a" * 60 + "-51e69892ab49.md"
 
 
 def test_feed_json_and_jsonp() -> None:

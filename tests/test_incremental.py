@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from sinacrawl.feed import FeedEntry
 from sinacrawl.middlewares import KnownPostsMiddleware
 from sinacrawl.spiders.sina_finance import SinaFinanceSpider
 from tests.conftest import REPLAY, run_crawl
+from tests.crawl_log import CrawlLog, post_names
 
 ARTICLE = "https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml"
 FIXTURE_POSTS = {"kyamrmz0151960.md", "fxsktkp0000001.md", "kknscsi0000002.md", "kknscsi0000003.md"}
@@ -82,9 +84,7 @@ def _hits(stderr: str) -> int:
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {
-        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.iterdir())
-        if p.is_file()
+        n: ((folder / n).read_bytes(), (folder / n).stat().st_mtime_ns) for n in post_names(folder)
     }
 
 
@@ -105,21 +105,29 @@ def test_second_tick_downloads_only_the_feed(tmp_path: Path) -> None:
     assert _snapshot(tmp_path) == before
 
 
-def test_edited_post_is_kept_until_refresh(tmp_path: Path) -> None:
-    """The trade-off: a known article is not re-read until POSTS_REFRESH, which rewrites only
-    the posts whose bytes differ."""
+def test_refresh_replaces_only_posts_nobody_edited(tmp_path: Path) -> None:
+    """POSTS_REFRESH re-reads every article and rewrites the posts whose bytes differ, but not
+    a post its owner edited (issue 13 item 12): that one is kept, with a WARNING and a stat."""
     args = ("-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path}")
     assert run_crawl(*args).returncode == 0
     post = tmp_path / "kyamrmz0151960.md"
-    right = post.read_bytes()
-    post.write_bytes(b"stale")
+    post.write_bytes(b"edited by the blog's owner")
+    other = tmp_path / "kknscsi0000002.md"
+    right = other.read_bytes()
+    # the same post as an older sinacrawl would have rendered it (another author)
+    other.write_bytes(right.replace("author: 新浪财经".encode(), "author: 旧作者".encode()))
+    with (tmp_path / ".sinacrawl" / "written.jsonl").open("ab") as log:
+        digest = hashlib.sha256(other.read_bytes()).hexdigest()
+        log.write(f'{{"name": "{other.name}", "sha256": "{digest}"}}\n'.encode())
     assert run_crawl(*args).returncode == 0
-    assert post.read_bytes() == b"stale"
+    assert post.read_bytes() == b"edited by the blog's owner"
 
     refresh = run_crawl(*args, "-s", "POSTS_REFRESH=1")
     assert refresh.returncode == 0, refresh.stderr[-3000:]
-    assert _summary(refresh.stderr).startswith("written=0 unchanged=3 replaced=1 skipped=0 ")
-    assert post.read_bytes() == right
+    assert _summary(refresh.stderr).startswith("written=0 unchanged=2 replaced=1 skipped=0 ")
+    assert CrawlLog(refresh.stderr).stats()["sinacrawl/post/kept_foreign"] == 1
+    assert post.read_bytes() == b"edited by the blog's owner"
+    assert other.read_bytes() == right
 
 
 def test_missing_replay_folder_is_one_error_line(tmp_path: Path) -> None:
