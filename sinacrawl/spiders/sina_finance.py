@@ -35,13 +35,28 @@ _HeldCopy = tuple[str, "FeedEntry | None", tuple[str, ...]]
 FEED_REFERER = "https://finance.sina.com.cn/"
 
 
+#: OpenSSL's reason for a certificate no trusted CA signed or for another host (it is in the
+#: message of the download's failure).
+CERTIFICATE_FAILED = "certificate verify failed"
+
+
+def _failure_kind(failure: Failure) -> str:
+    """A failed request's kind, for its stat: ``TLSCertificateError`` when the server's
+    certificate failed verification (``DOWNLOAD_VERIFY_CERTIFICATES``, issue 13 item 8), else
+    the exception's class name.
+    """
+    if CERTIFICATE_FAILED in failure.getErrorMessage():
+        return "TLSCertificateError"
+    return failure.type.__name__  # type: ignore[union-attr]
+
+
 def _failure_reason(failure: Failure) -> str:
     """A failed request's reason in a few words: ``HTTP 404`` for an HTTP error status, else
-    the exception's class and message (``TimeoutError: …``).
+    its kind (:func:`_failure_kind`) and message (``TimeoutError: …``).
     """
     if isinstance(failure.value, HttpError):
         return f"HTTP {failure.value.response.status}"
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}"  # type: ignore[union-attr]
+    return f"{_failure_kind(failure)}: {failure.getErrorMessage()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,7 +478,7 @@ class SinaFinanceSpider(Spider):
             return
         stats.inc_value("sinacrawl/request_failed")
         self.note_unreachable(failure)
-        stats.inc_value(f"sinacrawl/request_failed/{failure.type.__name__}")  # type: ignore[union-attr]
+        stats.inc_value(f"sinacrawl/request_failed/{_failure_kind(failure)}")
         logger.warning(
             "article failed: %s: %s",
             _failure_reason(failure),
