@@ -145,13 +145,18 @@ class SinaFinanceSpider(Spider):
     copy being tried fails (request error, redirect away, item dropped); once a copy's item
     passed every pipeline, later repeats are skipped.
 
+    Settings: ``SINACRAWL_CHANNELS``, ``SINACRAWL_EXTRA_DOMAINS`` (hosts besides Sina's),
+    ``SINACRAWL_FEED_MAX_ENTRIES`` (entries read per feed page; 0 = no cap).
     Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
-    ``…/feed/too_new``, ``…/feed/empty_channel``, ``monitor/feed_newest`` (the newest
-    entry's publication time, POSIX seconds UTC), ``sinacrawl/unreachable`` (``host: reason``),
-    ``sinacrawl/duplicate`` (every repeat, held back or skipped), ``sinacrawl/duplicate/tried``
-    (held-back copies requested after the first failed), ``sinacrawl/request_failed``
-    (+ ``…/<exception>``),
-    ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
+    ``…/feed/too_new``, ``…/feed/empty_channel``, ``…/feed/over_limit`` (entries past the
+    cap), ``monitor/feed_newest`` (the newest entry's publication time, POSIX seconds UTC),
+    ``sinacrawl/unreachable`` (``host: reason``), ``sinacrawl/duplicate`` (every repeat, held
+    back or skipped), ``sinacrawl/duplicate/tried`` (held-back copies requested after the first
+    failed), ``sinacrawl/request_failed`` (+ ``…/<exception>``, ``…/TLSCertificateError``),
+    ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``,
+    ``…/dropped/redirected_off_sina`` and ``…/dropped/blocked`` (a request
+    :class:`~sinacrawl.middlewares.RequestGuardMiddleware` refused, or a redirect off Sina that
+    Scrapy did not follow; issue 11 item 8).
     """
 
     name = "sina_finance"
