@@ -20,33 +20,58 @@ from cryptography.x509.oid import NameOID
 Answers = dict[str, tuple[dict[str, str], bytes]]
 
 
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for ``localhost`` signed by its own key (no CA trusts it): the
-    certificate and key files written into ``folder``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+def _certificate(
+    subject: str,
+    public_key: ec.EllipticCurvePublicKey,
+    issuer: str,
+    signer: ec.EllipticCurvePrivateKey,
+) -> x509.Certificate:
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
+    if subject == issuer != "localhost":  # a CA
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+    else:
+        san = x509.SubjectAlternativeName([x509.DNSName("localhost")])
+        builder = builder.add_extension(san, critical=False)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def _write(folder: Path, certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     )
-    return cert_file, key_file
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for ``localhost`` signed by its own key (no CA trusts it): the
+    certificate and key files written into ``folder``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    _write(folder, _certificate("localhost", key.public_key(), "localhost", key), key)
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def ca_signed_certificate(folder: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a ``localhost`` certificate it signed: the certificate and key files,
+    and the CA's certificate file (for ``SSL_CERT_FILE``), written into ``folder``."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = _certificate("sinacrawl test CA", ca_key.public_key(), "sinacrawl test CA", ca_key)
+    key = ec.generate_private_key(ec.SECP256R1())
+    _write(folder, _certificate("localhost", key.public_key(), "sinacrawl test CA", ca_key), key)
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return folder / "cert.pem", folder / "key.pem", folder / "ca.pem"
 
 
 @contextmanager

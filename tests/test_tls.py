@@ -1,14 +1,17 @@
 """Certificates are verified for https (issue 13 item 8): a server with a certificate no CA
-signed, a man in the middle, gets no post published; ``DOWNLOAD_VERIFY_CERTIFICATES=False``
-turns the check off (and shows that the test reaches the server at all)."""
+signed, a man in the middle, gets no post published; one signed by a trusted CA (a test CA
+given through OpenSSL's ``SSL_CERT_FILE``, as the system's CAs vouch for Sina) is read;
+``DOWNLOAD_VERIFY_CERTIFICATES=False`` turns the check off."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES, run_crawl
 from tests.crawl_log import CrawlLog, post_names
-from tests.local_server import self_signed_certificate, serve
+from tests.local_server import ca_signed_certificate, self_signed_certificate, serve
 
 PATH = "/china/2024-03-01/doc-inbadtls0001.shtml"
 PAGE = (FIXTURES / "requests" / "escapes" / "pages" / "article.html").read_bytes()
@@ -55,6 +58,19 @@ def test_verification_can_be_turned_off(tmp_path: Path) -> None:
     answers = {PATH: ({"Content-Type": "text/html; charset=utf-8"}, PAGE)}
     with serve(answers, tls) as port:
         log, posts, status = _crawl(tmp_path, port, "-s", "DOWNLOAD_VERIFY_CERTIFICATES=False")
+    assert status == 0
+    assert post_names(posts) == ["nbadtls0001.md"]
+    assert log.stats()["sinacrawl/post/written"] == 1
+
+
+def test_a_certificate_from_a_trusted_ca_is_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key, ca = ca_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    answers = {PATH: ({"Content-Type": "text/html; charset=utf-8"}, PAGE)}
+    with serve(answers, (cert, key)) as port:
+        log, posts, status = _crawl(tmp_path, port)
     assert status == 0
     assert post_names(posts) == ["nbadtls0001.md"]
     assert log.stats()["sinacrawl/post/written"] == 1
