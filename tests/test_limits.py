@@ -55,23 +55,25 @@ def test_download_limits_are_set() -> None:
     assert sinacrawl.settings.SINACRAWL_FEED_MAX_ENTRIES == 500
 
 
-def test_compression_bombs_stop_at_the_download_limit(tmp_path: Path) -> None:
-    """A brotli and a gzip body of a few KB that inflate to 24 MB of page: decompression
-    stops past DOWNLOAD_MAXSIZE (Scrapy's HttpCompressionMiddleware counts as it inflates),
-    the article fails with the reason, no post."""
+def test_downloads_stop_at_the_download_limit(tmp_path: Path) -> None:
+    """A brotli body of 546 bytes and a gzip one of 171 KB that inflate to 24 MB of page:
+    decompression stops past DOWNLOAD_MAXSIZE (Scrapy's HttpCompressionMiddleware counts as it
+    inflates); a plain 17 MB body is not downloaded. Each article fails with the reason."""
     page = _article(PARAGRAPH * (24 * 1024 * 1024 // len(PARAGRAPH.encode("utf-8"))))
     gzip = zlib.compressobj(1, zlib.DEFLATED, 31)
+    path = "/china/2024-03-01/doc-inbadlim000{}.shtml"
     answers = {
-        "/china/2024-03-01/doc-inbadlim0001.shtml": (
+        path.format(1): (
             {"Content-Type": HTML, "Content-Encoding": "br"},
             brotli.compress(page, quality=5),
         ),
-        "/china/2024-03-01/doc-inbadlim0002.shtml": (
+        path.format(2): (
             {"Content-Type": HTML, "Content-Encoding": "gzip"},
             gzip.compress(page) + gzip.flush(),
         ),
+        path.format(7): ({"Content-Type": HTML}, page[: 17 * 1024 * 1024]),
     }
-    assert all(len(body) < 1_000_000 for _, body in answers.values())
+    assert len(answers[path.format(1)][1]) < 10_000 and len(answers[path.format(2)][1]) < 200_000
     started = time.monotonic()
     with serve(answers) as port:
         urls = [f"http://localhost:{port}{path}" for path in answers]
@@ -87,14 +89,20 @@ def test_compression_bombs_stop_at_the_download_limit(tmp_path: Path) -> None:
     assert post_names(tmp_path / "posts") == []
     log = CrawlLog(result.stderr)
     assert _sinacrawl_stats(log) == {
-        "sinacrawl/request_failed": 2,
+        "sinacrawl/request_failed": 3,
         "sinacrawl/request_failed/IgnoreRequest": 2,
+        "sinacrawl/request_failed/DownloadCancelledError": 1,
     }
     failed = sorted(m for _, m in log.lines("WARNING") if m.startswith("article failed"))
-    assert len(failed) == 2
-    for message, url in zip(failed, urls, strict=True):
+    assert len(failed) == 3
+    for message, url in zip(failed[1:], urls[:2], strict=True):
         assert message.startswith("article failed: IgnoreRequest: Ignored response <200 ")
         assert f"exceeded DOWNLOAD_MAXSIZE ({MAXSIZE} B) during decompression.: {url}" in message
+    assert failed[0] == (
+        f"article failed: DownloadCancelledError: Expected to receive {17 * 1024 * 1024} bytes "
+        f"which is larger than download max size ({MAXSIZE}) in request <GET {urls[2]}>.: "
+        f"{urls[2]}"
+    )
 
 
 def test_replayed_bodies_obey_the_download_limit(tmp_path: Path) -> None:
