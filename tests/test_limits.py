@@ -192,8 +192,8 @@ def test_feed_entries_past_the_cap_are_dropped_and_counted(tmp_path: Path) -> No
         ),
         (
             "WARNING",
-            "feed page 1 lists 4 entries; the 3 past SINACRAWL_FEED_MAX_ENTRIES (1) are "
-            f"dropped: {FEED}",
+            "feed page 1 of channel china lists 4 entries; the 3 past "
+            f"SINACRAWL_FEED_MAX_ENTRIES (1) are dropped: {FEED}",
         ),
     ]
     assert _sinacrawl_stats(log) == {
