@@ -1,15 +1,18 @@
-"""Extension: the one-line summary a crawl ends with (SPEC section 6)."""
+"""Extensions: the one-line summary a crawl ends with (SPEC section 6), and the count of
+articles lost to an unexpected error."""
 
 from __future__ import annotations
 
 import logging
-from typing import Self
+from typing import Any, Self
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from twisted.python.failure import Failure
 
-__all__ = ["ALL_FAILED", "FEED_FAILED", "CrawlSummary"]
+__all__ = ["ALL_FAILED", "FEED_FAILED", "CrawlSummary", "UnexpectedErrors"]
 
 logger = logging.getLogger(__name__)
 #: The finish reasons of a crawl that produced no post because its feed, or every article,
@@ -92,3 +95,29 @@ class CrawlSummary:
                 failed, sum(dropped.values()), forbidden,
                 f", {bad_urls} given URLs invalid" if bad_urls else "", cause,
             )  # fmt: skip
+
+
+class UnexpectedErrors:
+    """Count what an unexpected exception loses, so that no crash leaves ``dropped=0`` in the
+    summary and ``finished`` with nothing written (issue 13 item 14): an item a pipeline raised
+    on (other than :class:`~scrapy.exceptions.DropItem`) is ``sinacrawl/dropped/error``, a
+    response a spider callback raised on is ``sinacrawl/dropped/spider_error``. Scrapy has
+    already logged each, as an ERROR with its traceback and the item or URL.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        extension = cls(crawler.stats)
+        crawler.signals.connect(extension.item_error, signal=signals.item_error)
+        crawler.signals.connect(extension.spider_error, signal=signals.spider_error)
+        return extension
+
+    def item_error(self, item: Any, response: Response | None, failure: Failure) -> None:
+        self.stats.inc_value("sinacrawl/dropped/error")
+
+    def spider_error(self, failure: Failure, response: Response) -> None:
+        self.stats.inc_value("sinacrawl/dropped/spider_error")

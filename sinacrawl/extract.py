@@ -21,6 +21,7 @@ from sinacrawl.dates import parse_date_text, parse_iso, plausible
 from sinacrawl.theme_safety import safe_title
 
 __all__ = [
+    "PageLimitError",
     "article_container",
     "headline_text",
     "og_image",
@@ -45,6 +46,22 @@ _HTML_ELEMENTS = lxml.etree.ElementDefaultClassLookup(
 
 #: Invisible characters: a headline made only of them is no headline (issue 11, ``no_title``).
 _ZERO_WIDTH = re.compile("[\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+class PageLimitError(ValueError):
+    """A page libxml2 stopped parsing part-way because it hit one of its resource limits
+    (content nested deeper than 256 elements, a text node over 10,000,000 bytes): the tree
+    would silently lack the rest of the article (issue 13 item 14).
+    """
+
+
+def _check_limits(log: Any) -> None:
+    """Raise :class:`PageLimitError` when ``log`` (a parser's error log) holds a
+    resource-limit error; lxml's HTML parsers otherwise recover silently from it.
+    """
+    for error in log:
+        if error.type == lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            raise PageLimitError(f"libxml2 stopped parsing: {error.message.strip()}")
 
 
 def headline_text(raw: str) -> str:
@@ -159,7 +176,8 @@ def parse_page(page: Decoded, body: bytes) -> HtmlElement:
     and footer. The beginning is kept when :func:`_settled` shows the lookups cannot change;
     otherwise, and on templates without ``#artibody``, the rest is parsed too. The tree is
     only ever shorter, never different: a test compares both on every corpus page. Raises what
-    ``document_fromstring`` raises (:class:`lxml.etree.ParserError`, :class:`ValueError`).
+    ``document_fromstring`` raises (:class:`lxml.etree.ParserError`, :class:`ValueError`), and
+    :class:`PageLimitError` when libxml2 gave up on part of the page.
     """
     data: str | bytes = page.text
     encoding = None
@@ -181,11 +199,15 @@ def parse_page(page: Decoded, body: bytes) -> HtmlElement:
                 break
         return _closed(parser)
     except lxml.etree.LxmlError:
-        return lxml.html.document_fromstring(page.text)
+        fallback = lxml.html.HTMLParser()
+        doc = lxml.html.document_fromstring(page.text, parser=fallback)
+        _check_limits(fallback.error_log)
+        return doc
 
 
 def _closed(parser: lxml.etree.HTMLPullParser) -> HtmlElement:
     doc: HtmlElement | None = parser.close()
+    _check_limits(parser.feed_error_log)
     if doc is None:
         raise lxml.etree.ParserError("Document is empty")
     return doc

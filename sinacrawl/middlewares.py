@@ -1,5 +1,6 @@
-"""Middlewares: offline replay and record (downloader, SPEC section 5, STYLE point 8), and
-skipping articles whose post already exists (spider, SPEC section 4)."""
+"""Middlewares: the URL check every request passes (downloader, issue 13 items 6 and 7), offline
+replay and record (downloader, SPEC section 5, STYLE point 8), and skipping articles whose post
+already exists (spider, SPEC section 4)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,62 @@ from w3lib.url import canonicalize_url
 from sinacrawl.docid import post_filename
 from sinacrawl.layout import PostLocator
 from sinacrawl.replay import TIMEOUT, ManifestEntry, ReplayError, append_entry, load_manifest
+from sinacrawl.urlguard import SINA_DOMAINS, url_problem
 
-__all__ = ["REPLAY_UNUSABLE", "KnownPostsMiddleware", "ReplayMiddleware"]
+__all__ = [
+    "REPLAY_UNUSABLE",
+    "BlockedRequest",
+    "KnownPostsMiddleware",
+    "ReplayMiddleware",
+    "RequestGuardMiddleware",
+]
 
 logger = logging.getLogger(__name__)
 #: The finish reason of a crawl whose ``REPLAY_DIR`` is set but unusable.
 REPLAY_UNUSABLE = "replay_unusable"
+
+
+class BlockedRequest(IgnoreRequest):
+    """A request :class:`RequestGuardMiddleware` refused; it has already logged it."""
+
+
+class RequestGuardMiddleware:
+    """Refuse, before any download, every request :func:`sinacrawl.urlguard.url_problem`
+    refuses, whatever made it: the spider, a Redis queue, robots.txt, Scrapy's redirect and
+    meta-refresh middlewares (a redirect is a new request that passes the whole chain again),
+    so that neither a live crawl nor a replay follows a ``Location`` off Sina (issue 13 items
+    6 and 7, issue 11 item 8). Feed requests carry ``dont_filter``, which Scrapy's offsite
+    filter obeys; this check has no such exception.
+
+    Setting ``SINACRAWL_EXTRA_DOMAINS`` (list of domains, default empty): hosts allowed besides
+    :data:`~sinacrawl.urlguard.SINA_DOMAINS`, with their subdomains. A refused request is one
+    WARNING line (``request blocked: <reason>: <detail>: <url>``, plus ``(redirected from
+    <url>)`` for a redirect), the stat ``sinacrawl/request_blocked/<reason>``, and a
+    :class:`BlockedRequest` for the request's errback, which counts the lost article or feed
+    page without logging it again.
+    """
+
+    def __init__(self, domains: tuple[str, ...], stats: StatsCollector) -> None:
+        self.domains = domains
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        extra = crawler.settings.getlist("SINACRAWL_EXTRA_DOMAINS")
+        return cls((*SINA_DOMAINS, *extra), crawler.stats)
+
+    def process_request(self, request: Request) -> None:
+        problem = url_problem(request.url, self.domains)
+        if problem is None:
+            return
+        self.stats.inc_value(f"sinacrawl/request_blocked/{problem.reason}")
+        redirected = request.meta.get("redirect_urls")
+        origin = f" (redirected from {redirected[0]})" if redirected else ""
+        logger.warning(
+            "request blocked: %s: %s: %s%s", problem.reason, problem.detail, request.url, origin
+        )
+        raise BlockedRequest(f"blocked: {problem.reason}: {problem.detail}")
 
 
 class ReplayMiddleware:
@@ -41,16 +92,25 @@ class ReplayMiddleware:
     ``timeout`` line raises Twisted's ``TimeoutError``. Stats: ``replay/hit``, ``replay/miss``,
     ``replay/timeout``, ``replay/recorded``. Shaped after Scrapy's ``HttpCacheMiddleware``.
 
+    Saved bodies obey Scrapy's ``DOWNLOAD_MAXSIZE`` and ``DOWNLOAD_WARNSIZE`` (bytes, and the
+    request's ``download_maxsize``/``download_warnsize`` meta) as downloads do (issue 13 item
+    14): a larger body is not read, an :class:`IgnoreRequest` says its size (stat
+    ``replay/too_large``); one over the warning size is logged.
+
     A ``REPLAY_DIR`` that is set but unusable (missing, no manifest, a bad line) never turns
     into a live crawl: one ERROR line names it and :class:`CloseSpider` from ``spider_opened``
     closes the spider with ``finish_reason`` ``replay_unusable`` before any request is sent
     (Scrapy ≥ 2.18 honours that). Under scrapyd that line and that reason are in the job log.
     """
 
-    def __init__(self, folder: Path, record: bool, stats: StatsCollector) -> None:
+    def __init__(
+        self, folder: Path, record: bool, stats: StatsCollector, maxsize: int = 0, warnsize: int = 0
+    ) -> None:
         self.folder = folder.resolve()
         self.record = record
         self.stats = stats
+        self.maxsize = maxsize
+        self.warnsize = warnsize
         self.answers: dict[str, list[ManifestEntry]] = {}
         self.served: defaultdict[str, int] = defaultdict(int)
         self.unusable = ""
@@ -70,7 +130,13 @@ class ReplayMiddleware:
         if not folder:
             raise NotConfigured("REPLAY_DIR is not set")
         assert crawler.stats is not None
-        middleware = cls(Path(folder), crawler.settings.getbool("REPLAY_RECORD"), crawler.stats)
+        middleware = cls(
+            Path(folder),
+            crawler.settings.getbool("REPLAY_RECORD"),
+            crawler.stats,
+            crawler.settings.getint("DOWNLOAD_MAXSIZE"),
+            crawler.settings.getint("DOWNLOAD_WARNSIZE"),
+        )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         return middleware
 
@@ -104,7 +170,7 @@ class ReplayMiddleware:
         if entry.location:
             headers["Location"] = entry.location
         try:
-            body = entry.file.read_bytes() if entry.file else b""
+            body = self._read_body(request, entry.file) if entry.file else b""
         except OSError as exc:
             self.stats.inc_value("replay/miss")
             logger.debug("replay miss: %s: cannot read %s: %s", request.url, entry.file, exc)
@@ -119,6 +185,24 @@ class ReplayMiddleware:
             request=request,
             flags=["replay"],
         )
+
+    def _read_body(self, request: Request, file: Path) -> bytes:
+        size = file.stat().st_size
+        maxsize = int(request.meta.get("download_maxsize", self.maxsize))
+        if maxsize and size > maxsize:
+            self.stats.inc_value("replay/too_large")
+            raise IgnoreRequest(
+                f"replayed body of {size} bytes is larger than DOWNLOAD_MAXSIZE ({maxsize} bytes)"
+            )
+        warnsize = int(request.meta.get("download_warnsize", self.warnsize))
+        if warnsize and size > warnsize:
+            logger.warning(
+                "replayed body of %d bytes is larger than DOWNLOAD_WARNSIZE (%d bytes): %s",
+                size,
+                warnsize,
+                request.url,
+            )
+        return file.read_bytes()
 
     def process_response(self, request: Request, response: Response) -> Response:
         if self.record:

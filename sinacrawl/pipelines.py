@@ -26,6 +26,7 @@ from sinacrawl.dates import beijing_day, format_rfc1123, plausible
 from sinacrawl.digest import digest_body
 from sinacrawl.docid import post_filename
 from sinacrawl.extract import (
+    PageLimitError,
     article_container,
     headline_text,
     og_image,
@@ -72,10 +73,11 @@ class FieldsPipeline:
     ``og:image`` candidate (SPEC section 2).
 
     Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``truncated`` (a page
-    that stops before its end), ``unparsable``, ``no_title`` (also a headline of only
-    zero-width characters), ``no_date``, ``undecodable`` (a title with replacement characters),
-    ``too_old`` (the spider's ``since`` is set, the feed gave no time and the page's own date is
-    before that Beijing day; issue 11).
+    that stops before its end), ``unparsable``, ``too_complex`` (a page libxml2 could not parse
+    whole: nesting or a text node past its limits, issue 13 item 14), ``no_title`` (also a
+    headline of only zero-width characters), ``no_date``, ``undecodable`` (a title with
+    replacement characters), ``too_old`` (the spider's ``since`` is set, the feed gave no time
+    and the page's own date is before that Beijing day; issue 11).
     Stat ``sinacrawl/decode/replaced`` counts pages no declared charset decodes cleanly.
     """
 
@@ -99,6 +101,8 @@ class FieldsPipeline:
             )
         try:
             tree = parse_page(decoded, item.page)
+        except PageLimitError as exc:
+            _drop(self.stats, item, "too_complex", str(exc))
         except (lxml.etree.ParserError, ValueError) as exc:
             _drop(self.stats, item, "unparsable", str(exc))
         item.page = b""

@@ -18,7 +18,8 @@ from sinacrawl.dates import parse_iso
 from sinacrawl.digest import day_start, digest_stem, digest_title, flashes_by_day, open_days
 from sinacrawl.items import DigestItem
 from sinacrawl.spiderargs import warn_unknown
-from sinacrawl.spiders.sina_finance import SINA_DOMAINS, _failure_reason
+from sinacrawl.spiders.sina_finance import _failure_reason
+from sinacrawl.urlguard import SINA_DOMAINS
 from sinacrawl.zhibo import (
     Flash,
     ZhiboChannel,

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Self
-from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -21,8 +20,10 @@ from sinacrawl.dates import beijing_day
 from sinacrawl.docid import document_id
 from sinacrawl.feed import FeedEntry, FeedError, feed_url, parse_feed
 from sinacrawl.items import ArticleItem
+from sinacrawl.middlewares import BlockedRequest
 from sinacrawl.reachability import unreachable_host
 from sinacrawl.spiderargs import warn_unknown
+from sinacrawl.urlguard import SINA_DOMAINS, url_problem
 
 __all__ = ["SinaFinanceSpider"]
 
@@ -34,43 +35,28 @@ _HeldCopy = tuple[str, "FeedEntry | None", tuple[str, ...]]
 FEED_REFERER = "https://finance.sina.com.cn/"
 
 
+#: OpenSSL's reason for a certificate no trusted CA signed or for another host (it is in the
+#: message of the download's failure).
+CERTIFICATE_FAILED = "certificate verify failed"
+
+
+def _failure_kind(failure: Failure) -> str:
+    """A failed request's kind, for its stat: ``TLSCertificateError`` when the server's
+    certificate failed verification (``DOWNLOAD_VERIFY_CERTIFICATES``, issue 13 item 8), else
+    the exception's class name.
+    """
+    if CERTIFICATE_FAILED in failure.getErrorMessage():
+        return "TLSCertificateError"
+    return failure.type.__name__  # type: ignore[union-attr]
+
+
 def _failure_reason(failure: Failure) -> str:
     """A failed request's reason in a few words: ``HTTP 404`` for an HTTP error status, else
-    the exception's class and message (``TimeoutError: …``).
+    its kind (:func:`_failure_kind`) and message (``TimeoutError: …``).
     """
     if isinstance(failure.value, HttpError):
         return f"HTTP {failure.value.response.status}"
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}"  # type: ignore[union-attr]
-
-
-#: Hosts sinacrawl requests (the spider's ``allowed_domains``, and their subdomains).
-SINA_DOMAINS = ("sina.com.cn", "sina.cn")
-
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be an article request (``None`` when it can): not http(s), a
-    malformed host or port, or a host outside Sina's domains. Sina's feed has been seen listing
-    none of these, but one such entry must not end the feed page it is on, nor vanish without
-    a word (Scrapy's offsite filter logs at DEBUG only).
-
-    >>> url_problem("https://finance.sina.com.cn/a/doc-ia.shtml") is None
-    True
-    >>> url_problem("https://finance.sina.com.cn:99999/a")
-    'Port out of range 0-65535'
-    """
-    if not url.startswith(("http://", "https://")):
-        return "not an http(s) URL"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError as exc:
-        return str(exc)
-    host = parts.hostname or ""
-    if not host:
-        return "no host"
-    if not any(host == d or host.endswith("." + d) for d in SINA_DOMAINS):
-        return f"{host} is not a Sina host"
-    return None
+    return f"{_failure_kind(failure)}: {failure.getErrorMessage()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,17 +145,23 @@ class SinaFinanceSpider(Spider):
     copy being tried fails (request error, redirect away, item dropped); once a copy's item
     passed every pipeline, later repeats are skipped.
 
+    Settings: ``SINACRAWL_CHANNELS``, ``SINACRAWL_EXTRA_DOMAINS`` (hosts besides Sina's),
+    ``SINACRAWL_FEED_MAX_ENTRIES`` (entries read per feed page; 0 = no cap).
     Stats: ``sinacrawl/feed/pages``, ``…/feed/failed``, ``…/feed/entries``, ``…/feed/too_old``,
-    ``…/feed/too_new``, ``…/feed/empty_channel``, ``monitor/feed_newest`` (the newest
-    entry's publication time, POSIX seconds UTC), ``sinacrawl/unreachable`` (``host: reason``),
-    ``sinacrawl/duplicate`` (every repeat, held back or skipped), ``sinacrawl/duplicate/tried``
-    (held-back copies requested after the first failed), ``sinacrawl/request_failed``
-    (+ ``…/<exception>``),
-    ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``.
+    ``…/feed/too_new``, ``…/feed/empty_channel``, ``…/feed/over_limit`` (entries past the
+    cap), ``monitor/feed_newest`` (the newest entry's publication time, POSIX seconds UTC),
+    ``sinacrawl/unreachable`` (``host: reason``), ``sinacrawl/duplicate`` (every repeat, held
+    back or skipped), ``sinacrawl/duplicate/tried`` (held-back copies requested after the first
+    failed), ``sinacrawl/request_failed`` (+ ``…/<exception>``, ``…/TLSCertificateError``),
+    ``sinacrawl/dropped/redirected`` (a deleted article sent elsewhere), ``…/dropped/not_html``,
+    ``…/dropped/redirected_off_sina`` and ``…/dropped/blocked`` (a request
+    :class:`~sinacrawl.middlewares.RequestGuardMiddleware` refused, or a redirect off Sina that
+    Scrapy did not follow; issue 11 item 8).
     """
 
     name = "sina_finance"
-    allowed_domains: ClassVar[list[str]] = list(SINA_DOMAINS)
+    # the hosts a request may go to: Sina's and SINACRAWL_EXTRA_DOMAINS (from_crawler)
+    allowed_domains: list[str]
     #: The ``-a`` arguments this spider reads (:func:`read_arguments`).
     known_arguments: ClassVar[frozenset[str]] = frozenset(
         {"channel", "pages", "since", "until", "urls"}
@@ -188,6 +180,8 @@ class SinaFinanceSpider(Spider):
         self.done: set[str] = set()
         #: document id being tried → its URLs seen so far and the copies held back
         self.trying: dict[str, tuple[set[str], list[_HeldCopy]]] = {}
+        self.allowed_domains = list(SINA_DOMAINS)
+        self.feed_max_entries = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -195,6 +189,9 @@ class SinaFinanceSpider(Spider):
         warn_unknown(spider.name, cls.known_arguments, kwargs)
         crawler.signals.connect(spider.item_succeeded, signal=signals.item_scraped)
         crawler.signals.connect(spider.item_failed, signal=signals.item_dropped)
+        extra = crawler.settings.getlist("SINACRAWL_EXTRA_DOMAINS")
+        spider.allowed_domains = [*SINA_DOMAINS, *extra]
+        spider.feed_max_entries = crawler.settings.getint("SINACRAWL_FEED_MAX_ENTRIES")
         arguments = read_arguments(crawler.settings.getdict("SINACRAWL_CHANNELS"), **kwargs)
         spider.channels, spider.table = arguments.channels, arguments.table
         spider.pages, spider.since, spider.until = arguments.pages, arguments.since, arguments.until
@@ -267,11 +264,11 @@ class SinaFinanceSpider(Spider):
         ``sinacrawl/bad_url`` for ``-a urls``) or a document id already requested (by an
         earlier channel, say). ``categories`` are those of the post.
         """
-        problem = url_problem(url)
+        problem = url_problem(url, self.allowed_domains)
         if problem:
             source, stat = ("feed entry", "feed/bad_entry") if entry else ("article URL", "bad_url")
             self.crawler.stats.inc_value(f"sinacrawl/{stat}")
-            logger.warning("%s skipped: %s: %r", source, problem, url)
+            logger.warning("%s skipped: %s: %r", source, problem.detail, url)
             return None
         docid = document_id(url)
         if docid in self.done or docid in self.trying:
@@ -362,6 +359,15 @@ class SinaFinanceSpider(Spider):
             )
             yield from self.feed_next(channel, page, listed, failed, response.url, ended=True)
             return
+        if entries and 0 < self.feed_max_entries < len(entries):
+            extra = len(entries) - self.feed_max_entries
+            stats.inc_value("sinacrawl/feed/over_limit", extra)
+            logger.warning(
+                "feed page %d of channel %s lists %d entries; the %d past "
+                "SINACRAWL_FEED_MAX_ENTRIES (%d) are dropped: %s",
+                page, channel, len(entries), extra, self.feed_max_entries, response.url,
+            )  # fmt: skip
+            entries = entries[: self.feed_max_entries]
         if entries:
             listed += len(entries)
             stats.inc_value("sinacrawl/feed/pages")
@@ -395,13 +401,14 @@ class SinaFinanceSpider(Spider):
         key, page = request.cb_kwargs["channel"], request.cb_kwargs["page"]
         self.crawler.stats.inc_value("sinacrawl/feed/failed")
         self.note_unreachable(failure)
-        logger.warning(
-            "feed page %d of channel %s failed: %s: %s",
-            page,
-            key,
-            _failure_reason(failure),
-            request.url,
-        )
+        if not isinstance(failure.value, BlockedRequest):  # RequestGuardMiddleware has logged it
+            logger.warning(
+                "feed page %d of channel %s failed: %s: %s",
+                page,
+                key,
+                _failure_reason(failure),
+                request.url,
+            )
         listed, failed = request.cb_kwargs["listed"], request.cb_kwargs["failed"] + 1
         yield from self.feed_next(key, page, listed, failed, request.url)
 
@@ -456,16 +463,49 @@ class SinaFinanceSpider(Spider):
             yield request
 
     def article_failed(self, failure: Failure) -> Iterator[Request]:
+        self._count_failure(failure)
+        docid = failure.request.meta.get("docid")  # type: ignore[attr-defined]
+        request = self.next_copy(docid) if docid else None
+        if request is not None:
+            yield request
+
+    def _count_failure(self, failure: Failure) -> None:
+        """Count and log one failed article request. A request RequestGuardMiddleware refused
+        has been logged there: it is counted as a drop, ``redirected_off_sina`` when a redirect
+        led off Sina (issue 11 item 8), else ``blocked``."""
         stats = self.crawler.stats
+        if isinstance(failure.value, BlockedRequest):
+            redirected = "redirect_urls" in failure.request.meta  # type: ignore[attr-defined]
+            reason = "redirected_off_sina" if redirected else "blocked"
+            stats.inc_value(f"sinacrawl/dropped/{reason}")
+            return
+        if isinstance(failure.value, HttpError) and self._redirect_not_followed(failure.value):
+            return
         stats.inc_value("sinacrawl/request_failed")
         self.note_unreachable(failure)
-        stats.inc_value(f"sinacrawl/request_failed/{failure.type.__name__}")  # type: ignore[union-attr]
+        stats.inc_value(f"sinacrawl/request_failed/{_failure_kind(failure)}")
         logger.warning(
             "article failed: %s: %s",
             _failure_reason(failure),
             failure.request.url,  # type: ignore[attr-defined]
         )
-        docid = failure.request.meta.get("docid")  # type: ignore[attr-defined]
-        request = self.next_copy(docid) if docid else None
-        if request is not None:
-            yield request
+
+    def _redirect_not_followed(self, error: HttpError) -> bool:
+        """Log and count a redirect off Sina that Scrapy's RedirectMiddleware did not follow
+        (a ``Location`` that is not http(s), such as ``file:``) as a lost article (issue 11
+        item 8), and say so; ``False`` for any other HTTP error.
+        """
+        response = error.response
+        location = (response.headers.get("Location") or b"").decode("latin-1")
+        if not 300 <= response.status < 400 or not location:
+            return False
+        target = response.urljoin(location)
+        problem = url_problem(target, self.allowed_domains)
+        if problem is None:
+            return False
+        self.crawler.stats.inc_value("sinacrawl/dropped/redirected_off_sina")
+        logger.warning(
+            "article gone: %s redirected off Sina to %s (%s), not followed",
+            response.url, target, problem.detail,
+        )  # fmt: skip
+        return True
