@@ -11,7 +11,12 @@ if [ ! -d "$posts" ]; then
     echo "build.sh: $posts is not a folder of posts" >&2
     exit 2
 fi
-count=$(find "$posts" -maxdepth 1 -type f -name '*.md' ! -name '.*' | wc -l)
+# The posts: *.md at the top (SINACRAWL_POSTS_LAYOUT=flat) or in YYYY/MM/ (year-month); never
+# what lies in hidden folders (the crawl's own .sinacrawl/ state).
+list_posts() {
+    (cd "$posts" && find . -mindepth 1 -maxdepth 3 -name '.*' -prune -o -type f -name '*.md' -print)
+}
+count=$(list_posts | wc -l)
 if [ "$count" -eq 0 ]; then
     echo "build.sh: no posts (*.md) in $posts" >&2
     exit 2
@@ -20,8 +25,9 @@ cd "$site"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --ignore-scripts
 fi
-find source/_posts -maxdepth 1 -type f -name '*.md' -delete
-find "$posts" -maxdepth 1 -type f -name '*.md' ! -name '.*' -exec sh -c 'cp "$@" source/_posts/' sh {} +
+posts=$(cd "$posts" && pwd)
+find source/_posts -mindepth 1 -maxdepth 3 -type f -name '*.md' -delete
+list_posts | (cd "$posts" && xargs -r cp --parents -t "$site/source/_posts/")
 echo "build.sh: $count posts from $posts"
 npm run build
 echo "build.sh: the blog is in $site/public"
