@@ -11,8 +11,10 @@ from w3lib.url import canonicalize_url
 
 __all__ = ["document_id", "post_filename", "url_digest"]
 
-# Regex over a URL string (not HTML): "doc-ikyamrmz0151960" / "detail-ikknscsi2623250".
-_SINA_ID = re.compile(r"(?:doc|detail)-i([A-Za-z0-9]+)")
+# Regex over a URL's last path segment (not HTML): the whole segment is Sina's article name,
+# "doc-ikyamrmz0151960.shtml" / "detail-ikknscsi2623250.d.html", so that no other page that
+# merely carries an id somewhere in its path ("…/x-doc-i<id>.shtml") takes an article's file.
+_SINA_ID = re.compile(r"(?:doc|detail)-i([A-Za-z0-9]+)(?:\.d)?(?:\.s?html?)?")
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 #: A name used as it is: lower-case ASCII letters, digits and inner hyphens.
 _PORTABLE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -57,14 +59,23 @@ def document_id(url: str) -> str:
 
     >>> document_id("http://chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml")
     '244339-2accd931fabd'
+    >>> document_id("https://finance.sina.cn/2021-12-21/detail-ikyamrmz0151960.d.html")
+    'kyamrmz0151960'
+
+    The id counts only as the whole last path segment: a page that merely carries an article's
+    id elsewhere in its path is another page, and must not replace that article's post:
+
+    >>> document_id("https://blog.sina.com.cn/s/x-doc-ikyamrmz0151960.shtml")
+    'x-doc-ikyamrmz0151960-b13c7d5f529c'
     >>> document_id("https://finance.sina.com.cn/")
     'sina-f9a9174097d3'
     """
     path = urlsplit(url).path
-    match = _SINA_ID.search(path)
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    match = _SINA_ID.fullmatch(segment)
     if match:
         return match.group(1)
-    last = path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0]
+    last = segment.split(".", 1)[0]
     return f"{_slug(last) or 'sina'}-{url_digest(url)}"
 
 

@@ -345,7 +345,7 @@ class RunMonitors:
         else:
             now = None if replaying else time.time()
         thresholds = Thresholds(
-            max_drift_share=settings.getfloat("SINACRAWL_MONITOR_MAX_DRIFT_SHARE", 0.3),
+            max_drift_share=settings.getfloat("SINACRAWL_MONITOR_MAX_DRIFT_SHARE", 0.5),
             max_blocked_share=settings.getfloat("SINACRAWL_MONITOR_MAX_BLOCKED_SHARE", 0.3),
             max_feed_age=settings.getfloat("SINACRAWL_MONITOR_MAX_FEED_AGE", 12.0),
             min_median_body=settings.getint("SINACRAWL_MONITOR_MIN_MEDIAN_BODY", 100),

@@ -126,6 +126,25 @@ class FieldsPipeline:
         return item
 
 
+def default_headimg_url(value: str) -> str:
+    """``SINACRAWL_DEFAULT_HEADIMG`` as the post carries it: empty, an https image URL
+    (:func:`~sinacrawl.theme_safety.https_image_url`) or a path on the site, percent-encoded.
+
+    :raises ValueError: for anything else (``javascript:…``, ``ftp://…``), naming the setting.
+    """
+    value = value.strip()
+    if not value:
+        return ""
+    site_path = value.startswith("/") and not value.startswith("//")
+    encoded = attribute_url(value) if site_path else https_image_url(value)
+    if encoded is None:
+        raise ValueError(
+            f"SINACRAWL_DEFAULT_HEADIMG {value!r} is neither an http(s) URL "
+            "nor a path on the site (/images/banner.jpg)"
+        )
+    return encoded
+
+
 class BodyPipeline:
     """Clean the article body and choose ``headimg``/``thumbnail`` (SPEC sections 2, 3, 3a).
 
@@ -151,17 +170,7 @@ class BodyPipeline:
     ) -> None:
         self.stats = stats
         self.image_hosts = image_hosts
-        self.default_headimg = ""
-        value = default_headimg.strip()
-        if value:
-            site_path = value.startswith("/") and not value.startswith("//")
-            encoded = attribute_url(value) if site_path else https_image_url(value)
-            if encoded is None:
-                raise ValueError(
-                    f"SINACRAWL_DEFAULT_HEADIMG {default_headimg!r} is neither an http(s) URL "
-                    "nor a path on the site (/images/banner.jpg)"
-                )
-            self.default_headimg = encoded
+        self.default_headimg = default_headimg_url(default_headimg)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

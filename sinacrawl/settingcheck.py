@@ -46,6 +46,25 @@ def _choice(*choices: str) -> Callable[[BaseSettings, str], str | None]:
     return check
 
 
+def _dict(settings: BaseSettings, name: str) -> str | None:
+    try:
+        settings.getdict(name)
+    except (TypeError, ValueError):
+        return "a JSON object"
+    return None
+
+
+def _default_headimg(settings: BaseSettings, name: str) -> str | None:
+    # Imported here: the pipelines module is the rule's home and imports much else.
+    from sinacrawl.pipelines import default_headimg_url
+
+    try:
+        default_headimg_url(str(settings.get(name)))
+    except ValueError:
+        return "empty, an http(s) image URL, or a path on the site (/images/banner.jpg)"
+    return None
+
+
 def _iso_time(settings: BaseSettings, name: str) -> str | None:
     try:
         datetime.fromisoformat(str(settings.get(name)))
@@ -57,6 +76,15 @@ def _iso_time(settings: BaseSettings, name: str) -> str | None:
 #: Setting name → its check, which returns the allowed values when the setting's value is
 #: not one of them. Settings that are unset pass.
 SETTING_KINDS: dict[str, Callable[[BaseSettings, str], str | None]] = {
+    # Scrapy's own, as sinacrawl's README lists them
+    "ROBOTSTXT_OBEY": _bool,
+    "AUTOTHROTTLE_ENABLED": _bool,
+    "DOWNLOAD_VERIFY_CERTIFICATES": _bool,
+    "DOWNLOAD_DELAY": _number(0, None, whole=False),
+    "CONCURRENT_ITEMS": _number(1, None, whole=True),
+    "DOWNLOAD_MAXSIZE": _number(0, None, whole=True),
+    "DOWNLOAD_WARNSIZE": _number(0, None, whole=True),
+    # sinacrawl's
     "POSTS_REFRESH": _bool,
     "REPLAY_RECORD": _bool,
     "SPIDERMON_ENABLED": _bool,
@@ -72,6 +100,13 @@ SETTING_KINDS: dict[str, Callable[[BaseSettings, str], str | None]] = {
     "SINACRAWL_MONITOR_MIN_PAGES": _number(1, None, whole=True),
     "SINACRAWL_MONITOR_NOW": _iso_time,
     "SINACRAWL_POSTS_LAYOUT": _choice("flat", "year-month"),
+    "SINACRAWL_OVERWRITE_FOREIGN": _bool,
+    "SINACRAWL_FEED_MAX_ENTRIES": _number(1, None, whole=True),
+    "SINACRAWL_SHARED_RATE": _number(0, None, whole=False),
+    "SINACRAWL_REDIS_IDLE_POLL": _number(0.001, None, whole=False),
+    "SINACRAWL_DEFAULT_HEADIMG": _default_headimg,
+    "SINACRAWL_CHANNELS": _dict,
+    "SINACRAWL_7X24_CHANNELS": _dict,
 }
 
 

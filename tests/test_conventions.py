@@ -99,6 +99,14 @@ BOOLEAN = "allowed values are 0/1, true/false, True/False"
             "SINACRAWL_POSTS_LAYOUT=daily",
             "SINACRAWL_POSTS_LAYOUT='daily': allowed values are flat, year-month",
         ),
+        # Scrapy's own settings in the README's table, and values read as URLs or tables
+        ("DOWNLOAD_DELAY=fast", "DOWNLOAD_DELAY='fast': allowed values are a number from 0 up"),
+        (
+            "SINACRAWL_DEFAULT_HEADIMG=javascript:alert(1)",
+            "SINACRAWL_DEFAULT_HEADIMG='javascript:alert(1)': allowed values are empty, an "
+            "http(s) image URL, or a path on the site (/images/banner.jpg)",
+        ),
+        ("SINACRAWL_CHANNELS=[1]", "SINACRAWL_CHANNELS='[1]': allowed values are a JSON object"),
     ],
 )
 def test_a_wrong_setting_value_is_one_error_line_naming_it(
