@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+
+from sinacrawl.middlewares import OutputFilter
 
 __all__ = ["ArticleCapMiddleware"]
 
 logger = logging.getLogger(__name__)
 
 
-class ArticleCapMiddleware:
+class ArticleCapMiddleware(OutputFilter):
     """Spider middleware: let the first ``SINACRAWL_MAX_ARTICLES`` article requests (those
     with ``meta["docid"]``) through, in the order the spider yields them (the roll feed lists
     the newest first; ``-a urls`` in the order given), and drop every request after that,
@@ -59,18 +59,3 @@ class ArticleCapMiddleware:
                 )
             self.stats.inc_value("sinacrawl/capped")
         return False
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        async for output in start:
-            if self.wanted(output):
-                yield output
-
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
-        return (output for output in result if self.wanted(output))
-
-    async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any]
-    ) -> AsyncIterator[Any]:
-        async for output in result:
-            if self.wanted(output):
-                yield output

@@ -28,6 +28,7 @@ __all__ = [
     "REPLAY_UNUSABLE",
     "BlockedRequest",
     "KnownPostsMiddleware",
+    "OutputFilter",
     "ReplayMiddleware",
     "RequestGuardMiddleware",
 ]
@@ -223,7 +224,31 @@ class ReplayMiddleware:
             self.stats.inc_value("replay/recorded")
 
 
-class KnownPostsMiddleware:
+class OutputFilter:
+    """Base of the spider middlewares that drop some of what the spider yields, from
+    ``start()`` and from every callback alike: a subclass says which by :meth:`wanted`."""
+
+    def wanted(self, output: Any) -> bool:
+        """True to pass ``output`` (a request or an item) on, False to drop it."""
+        raise NotImplementedError
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for output in start:
+            if self.wanted(output):
+                yield output
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        return (output for output in result if self.wanted(output))
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for output in result:
+            if self.wanted(output):
+                yield output
+
+
+class KnownPostsMiddleware(OutputFilter):
     """Drop the request for a feed article whose post exists and that Sina has not edited since
     the post was written, so that a scheduled crawl downloads only what may be new (the idea of
     scrapy-deltafetch, with the roll feed's ``mtime`` telling what changed).
@@ -279,18 +304,3 @@ class KnownPostsMiddleware:
         self.stats.inc_value("sinacrawl/post/skipped")
         logger.debug("post %s exists, not downloaded again: %s", target.name, output.url)
         return False
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        async for output in start:
-            if self.wanted(output):
-                yield output
-
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
-        return (output for output in result if self.wanted(output))
-
-    async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any]
-    ) -> AsyncIterator[Any]:
-        async for output in result:
-            if self.wanted(output):
-                yield output

@@ -8,7 +8,6 @@ The site is copied into a temporary folder (its own ``node_modules`` linked, ins
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -20,38 +19,17 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.conftest import ROOT
-from tests.hexo_site import NPM_CI, require_node
+from tests.hexo_site import npm_install
 
 SITE = ROOT / "site"
-LOCK = SITE / "package-lock.json"
 #: Copied into a test site; the rest of ``site/`` is built output or the posts of a local build.
 SITE_FILES = ("_config.yml", "_config.volantis.yml", "package.json", "package-lock.json")
 SITE_FOLDERS = ("scripts", "lib", "source/_data", "source/images")
 
 
-def _install_matches_lock() -> bool:
-    """Every package of site/package-lock.json (optional ones aside) is installed at its version."""
-    for where, meta in json.loads(LOCK.read_text(encoding="utf-8"))["packages"].items():
-        if not where or meta.get("optional"):
-            continue
-        manifest = SITE / where / "package.json"
-        if not manifest.exists():
-            return False
-        if json.loads(manifest.read_text(encoding="utf-8")).get("version") != meta["version"]:
-            return False
-    return True
-
-
 def install() -> None:
     """node and npm present (else skip, or fail under CI); ``npm ci`` in site/ unless done."""
-    require_node()
-    if _install_matches_lock():
-        return
-    result = subprocess.run(
-        NPM_CI, cwd=SITE, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert result.returncode == 0, f"{' '.join(NPM_CI)} failed:\n{result.stderr[-3000:]}"
-    assert _install_matches_lock(), "npm ci left site/node_modules unlike package-lock.json"
+    npm_install(SITE)
 
 
 def make_site(base: Path, posts: list[Path]) -> Path:

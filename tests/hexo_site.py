@@ -58,12 +58,14 @@ def require_node() -> None:
         _missing(f"node {node} is older than hexo {wanted['version']} needs ({floor})")
 
 
-def _install_matches_lock() -> bool:
-    """Every package of the lock file (optional ones aside) is in node_modules at its version."""
-    for where, meta in json.loads(LOCK.read_text(encoding="utf-8"))["packages"].items():
+def install_matches_lock(folder: Path) -> bool:
+    """Every package of ``folder``'s lock file (optional ones aside) is in its node_modules at
+    its version."""
+    lock = json.loads((folder / "package-lock.json").read_text(encoding="utf-8"))
+    for where, meta in lock["packages"].items():
         if not where or meta.get("optional"):
             continue
-        manifest = HEXO / where / "package.json"
+        manifest = folder / where / "package.json"
         if not manifest.exists():
             return False
         if json.loads(manifest.read_text(encoding="utf-8")).get("version") != meta["version"]:
@@ -71,16 +73,22 @@ def _install_matches_lock() -> bool:
     return True
 
 
-def install() -> None:
-    """``npm ci`` in ``tests/hexo`` unless node_modules already holds exactly the lock."""
+def npm_install(folder: Path) -> None:
+    """node and npm present (else skip, or fail under CI); ``npm ci`` in ``folder`` unless its
+    node_modules already holds exactly its lock file."""
     require_node()
-    if _install_matches_lock():
+    if install_matches_lock(folder):
         return
     result = subprocess.run(
-        NPM_CI, cwd=HEXO, capture_output=True, text=True, timeout=600, check=False
+        NPM_CI, cwd=folder, capture_output=True, text=True, timeout=600, check=False
     )
     assert result.returncode == 0, f"{' '.join(NPM_CI)} failed:\n{result.stderr[-3000:]}"
-    assert _install_matches_lock(), "npm ci left node_modules unlike package-lock.json"
+    assert install_matches_lock(folder), f"npm ci left {folder}/node_modules unlike its lock"
+
+
+def install() -> None:
+    """``npm ci`` in ``tests/hexo`` unless node_modules already holds exactly the lock."""
+    npm_install(HEXO)
 
 
 def make_site(base: Path, theme: str, posts: dict[str, Path], description: str = "") -> Path:
