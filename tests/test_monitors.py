@@ -88,7 +88,7 @@ def test_a_template_change_fails_the_drift_monitor(tmp_path: Path) -> None:
     assert status == 1
     assert log.errors() == [
         "monitor template_drift failed: 83% of 6 article pages dropped for their template "
-        "(no_container=5), over 30%: has Sina changed its article page?"
+        "(no_container=5), over 50%: has Sina changed its article page?"
     ]
     assert report["finish_reason"] == "monitor_failed"
     assert report["posts"] == {"written": 1, "replaced": 0, "unchanged": 0, "skipped": 0}
