@@ -1,5 +1,6 @@
-"""The opt-in front-matter values of issue 15: Sina's keywords as ``tags`` and a ``description``
-(summary). Each is off by default; the pipelines call these only when its setting is on.
+"""The opt-in values of issue 15: Sina's keywords as ``tags``, a ``description`` (summary) and
+captioned images as ``<figure>``. Each is off by default; they are used only when its setting is
+on.
 """
 
 from __future__ import annotations
@@ -7,11 +8,11 @@ from __future__ import annotations
 import re
 
 import lxml.html
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, builder
 
 from sinacrawl.post import clean_value
 
-__all__ = ["DESCRIPTION_LIMIT", "page_keywords", "summary"]
+__all__ = ["DESCRIPTION_LIMIT", "make_figures", "page_keywords", "summary"]
 
 #: The longest ``description``, in characters (issue 15 item 3).
 DESCRIPTION_LIMIT = 120
@@ -82,3 +83,35 @@ def summary(intro: str | None, body_html: str, limit: int = DESCRIPTION_LIMIT) -
         fragment = lxml.html.fragment_fromstring(body_html, create_parent="div")
         text = next(filter(None, map(_real_paragraph, fragment.iter("p"))), "")
     return _cut(text, limit) if text else None
+
+
+def make_figures(container: HtmlElement) -> int:
+    """Turn each image directly followed by Sina's caption (``<img><span class="img_descr">``,
+    only white space between) into ``<figure><img><figcaption>caption</figcaption></figure>``
+    in place, so that a theme can style it (issue 15 item 6, ``SINACRAWL_FIGURES``). The
+    caption keeps its inline markup and loses its attributes. Returns how many were made.
+
+    >>> div = lxml.html.fragment_fromstring(
+    ...     '<div><img src="a.jpg"> <span class="img_descr">会议<b>现场</b></span>。</div>')
+    >>> make_figures(div), lxml.html.tostring(div, encoding="unicode")
+    (1, '<div><figure><img src="a.jpg"><figcaption>会议<b>现场</b></figcaption></figure>。</div>')
+    """
+    made = 0
+    for img in list(container.iter("img")):
+        caption = img.getnext()
+        if (
+            caption is None
+            or caption.tag != "span"
+            or "img_descr" not in (caption.get("class") or "").split()
+            or (img.tail or "").strip()
+            or not caption.text_content().strip()
+        ):
+            continue
+        figure = builder.FIGURE()
+        img.addprevious(figure)
+        figure.tail, caption.tail, img.tail = caption.tail, None, None
+        caption.tag = "figcaption"
+        caption.attrib.clear()
+        figure.extend([img, caption])
+        made += 1
+    return made

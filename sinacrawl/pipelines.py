@@ -176,7 +176,8 @@ class BodyPipeline:
     the blog such as ``/images/banner.jpg``; percent-encoded; default empty; anything else
     raises :class:`ValueError` naming the setting), ``SINACRAWL_DESCRIPTION`` (bool, default
     False: ``description`` from the feed's ``intro`` or the body, :func:`~sinacrawl.optin.summary`,
-    issue 15 item 3; not for 7x24 digests). Drops:
+    issue 15 item 3; not for 7x24 digests), ``SINACRAWL_FIGURES`` (bool, default False: an image
+    with Sina's caption becomes ``<figure>``/``<figcaption>``, issue 15 item 6). Drops:
     ``no_container`` (a video, slide-show or other non-article page), ``video_only`` (an
     article that is only a video player: nothing left once the player goes; SPEC section 3,
     issue 11), ``empty_body``, ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image``
@@ -189,10 +190,12 @@ class BodyPipeline:
         default_headimg: str,
         image_hosts: tuple[str, ...] = DEFAULT_IMAGE_HOSTS,
         description: bool = False,
+        figures: bool = False,
     ) -> None:
         self.stats = stats
         self.image_hosts = image_hosts
         self.description = description
+        self.figures = figures
         self.default_headimg = default_headimg_url(default_headimg)
 
     @classmethod
@@ -204,6 +207,7 @@ class BodyPipeline:
             settings.get("SINACRAWL_DEFAULT_HEADIMG", ""),
             tuple(settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS))),
             settings.getbool("SINACRAWL_DESCRIPTION"),
+            settings.getbool("SINACRAWL_FIGURES"),
         )
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
@@ -212,7 +216,7 @@ class BodyPipeline:
         if container is None:
             _drop(self.stats, item, "no_container", "no article container (not an article page)")
         video = has_video_player(container)
-        body = clean_body(container, item.url)
+        body = clean_body(container, item.url, self.figures)
         if body is None and video:
             _drop(self.stats, item, "video_only", "a video player and no text")
         if body is None:

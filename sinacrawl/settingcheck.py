@@ -104,6 +104,7 @@ SETTING_KINDS: dict[str, Callable[[BaseSettings, str], str | None]] = {
     "SINACRAWL_UPDATED": _bool,
     "SINACRAWL_TAGS": _bool,
     "SINACRAWL_DESCRIPTION": _bool,
+    "SINACRAWL_FIGURES": _bool,
     "SINACRAWL_FEED_MAX_ENTRIES": _number(1, None, whole=True),
     "SINACRAWL_SHARED_RATE": _number(0, None, whole=False),
     "SINACRAWL_REDIS_IDLE_POLL": _number(0.001, None, whole=False),

@@ -91,6 +91,8 @@ SINACRAWL_DEFAULT_HEADIMG = ""
 SINACRAWL_UPDATED = False
 SINACRAWL_TAGS = False
 SINACRAWL_DESCRIPTION = False
+# Opt-in body change (issue 15): a captioned image becomes <figure>/<figcaption>.
+SINACRAWL_FIGURES = False
 # Hosts (and their subdomains) a headimg/thumbnail may come from: Sina's image hosts (issue 13).
 SINACRAWL_IMAGE_HOSTS = ["sinaimg.cn", "image2.sina.com.cn"]
 SINACRAWL_RUN_LOCK = True

@@ -10,7 +10,7 @@ import yaml
 from scrapy import Request
 
 from sinacrawl.feed import parse_feed
-from sinacrawl.optin import page_keywords, summary
+from sinacrawl.optin import make_figures, page_keywords, summary
 from sinacrawl.post import PostFields, parse_post, render_post
 from sinacrawl.queuecodec import dumps, loads
 from tests.conftest import REPLAY, run_crawl
@@ -111,7 +111,14 @@ def test_feed_intro_travels_through_the_redis_queue() -> None:
 def replays(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     """The bundled replay crawled with all settings off and with each one on alone."""
     runs: dict[str, dict[str, str]] = {}
-    for setting in ("", "SINACRAWL_UPDATED", "SINACRAWL_TAGS", "SINACRAWL_DESCRIPTION"):
+    settings = (
+        "",
+        "SINACRAWL_UPDATED",
+        "SINACRAWL_TAGS",
+        "SINACRAWL_DESCRIPTION",
+        "SINACRAWL_FIGURES",
+    )
+    for setting in settings:
         out = tmp_path_factory.mktemp("optin")
         extra = ("-s", f"{setting}=1") if setting else ()
         result = run_crawl("-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={out}", *extra)
@@ -156,3 +163,33 @@ def test_one_setting_on_changes_only_its_key(
         key = setting.removeprefix("SINACRAWL_").lower()
         meta = yaml.safe_load(text.split("\n---\n")[1])
         assert meta.get(key) == (yaml.safe_load(added)[key] if added else None), name
+
+
+def test_figures_setting_changes_only_the_captioned_image(
+    replays: dict[str, dict[str, str]],
+) -> None:
+    off, on = replays[""], replays["SINACRAWL_FIGURES"]
+    image = (
+        '<img src="https://n.sinaimg.cn/finance/transform/116/w550h366/20211221/a1b2-c3d4.jpg"'
+        ' alt="会议现场" referrerpolicy="no-referrer">'
+    )
+    name = "kyamrmz0151960.md"
+    assert f"<div>{image}<span>会议现场</span></div>" in off[name]
+    assert on == {
+        **off,
+        name: off[name].replace(
+            f"<div>{image}<span>会议现场</span></div>",
+            f"<div><figure>{image}<figcaption>会议现场</figcaption></figure></div>",
+        ),
+    }
+
+
+def test_figures_need_the_caption_right_after_the_image() -> None:
+    div = lxml.html.fragment_fromstring(
+        '<div><img src="a.jpg">文字<span class="img_descr">说明</span>'
+        '<img src="b.jpg"><span class="img_descr"> </span>'
+        '<img src="c.jpg"><span class="other">说明</span></div>'
+    )
+    before = lxml.html.tostring(div)
+    assert make_figures(div) == 0
+    assert lxml.html.tostring(div) == before
