@@ -14,6 +14,7 @@ from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors, widgets
+from sinacrawl.optin import make_figures
 from sinacrawl.theme_safety import attribute_url, body_attribute, https_image_url
 
 __all__ = ["CleanBody", "clean_body", "https_url"]
@@ -171,7 +172,7 @@ def layout(html: str) -> str:
     return _TILDE_RUN.sub("&#126;", laid_out)
 
 
-def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:
+def clean_body(container: HtmlElement, base_url: str, figures: bool = False) -> CleanBody | None:
     """Clean the article ``container`` in place and return the body, or ``None`` when nothing
     of the article is left (no text besides the editor line, and no image).
 
@@ -183,10 +184,13 @@ def clean_body(container: HtmlElement, base_url: str) -> CleanBody | None:
     http(s) source; URLs percent-encoded), makes links absolute, then passes the markup through
     nh3's allowlist, every attribute value through
     :func:`~sinacrawl.theme_safety.body_attribute` (issue 13: nothing Hexo's regex filters
-    can turn into an attribute).
+    can turn into an attribute). With ``figures`` (``SINACRAWL_FIGURES``, issue 15 item 6) an
+    image with Sina's caption becomes a ``<figure>`` (:func:`~sinacrawl.optin.make_figures`).
     """
     _remove_clutter(container)
     images = _fix_images(container, base_url)
+    if figures:
+        make_figures(container)
     _drop_empty(container)
     _fix_links(container, base_url)
     text = _EDITOR.sub("", _WHITE.sub("", container.text_content()))

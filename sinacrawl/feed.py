@@ -23,13 +23,15 @@ class FeedError(ValueError):
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
     """One article listed by the feed: its URL, title, ``ctime`` (``published``) and ``mtime``
-    (``modified``: Sina's last edit), both aware UTC datetimes or ``None`` when absent.
+    (``modified``: Sina's last edit), both aware UTC datetimes or ``None`` when absent, and
+    ``intro`` (the feed's summary of the article, ``""`` when absent; issue 15 item 3).
     """
 
     url: str
     title: str
     published: datetime | None
     modified: datetime | None = None
+    intro: str = ""
 
 
 def feed_url(pageid: int, lid: int, page: int, num: int = 50) -> str:
@@ -89,5 +91,8 @@ def parse_feed(text: str) -> list[FeedEntry]:
         url = "" if raw.get("url") is None else str(raw["url"]).strip()
         title = str(raw.get("title") or "")
         published, modified = parse_unix(raw.get("ctime")), parse_unix(raw.get("mtime"))
-        entries.append(FeedEntry(url, title, published, modified))
+        intro = raw.get("intro")
+        entries.append(
+            FeedEntry(url, title, published, modified, intro if isinstance(intro, str) else "")
+        )
     return entries

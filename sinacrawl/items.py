@@ -31,6 +31,9 @@ class ArticleItem:
     content_type: str | None = None
     feed_title: str | None = None
     feed_published: datetime | None = None
+    #: the feed's ``mtime`` and ``intro`` (issue 15: ``updated`` and ``description``)
+    feed_modified: datetime | None = None
+    feed_intro: str | None = None
     #: the spider's ``since`` (a Beijing day): checked against the page's own date when the
     #: feed gave no time (issue 11)
     since: Day | None = None
@@ -41,6 +44,10 @@ class ArticleItem:
     date: str | None = None
     headimg: str | None = None
     thumbnail: str | None = None
+    #: opt-in front matter (issue 15): ``SINACRAWL_UPDATED``, ``_TAGS``, ``_DESCRIPTION``
+    updated: str | None = None
+    tags: tuple[str, ...] = ()
+    description: str | None = None
     body: str | None = field(default=None, repr=False)
     #: the post's path relative to ``POSTS_DIR`` (set by the writer)
     filename: str | None = None

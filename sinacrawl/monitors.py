@@ -89,6 +89,14 @@ FRONT_MATTER_SCHEMA: dict[str, Any] = {
         "headimg": {"type": "string", "pattern": "^(https://.*)?$"},
         "thumbnail": {"type": "string", "pattern": "^(https://.*)?$"},
         "body": {"type": "string", "minLength": 1},
+        # opt-in keys (issue 15): absent, None or empty when their setting is off
+        "updated": {
+            "type": ["string", "null"],
+            "pattern": "^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d\\d "
+            "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \\d{4} \\d\\d:\\d\\d:\\d\\d GMT$",
+        },
+        "tags": {"items": {"type": "string", "minLength": 1}},
+        "description": {"type": ["string", "null"], "minLength": 1, "pattern": "^[^\\n]*$"},
     },
 }  # fmt: skip
 

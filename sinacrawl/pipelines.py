@@ -36,6 +36,7 @@ from sinacrawl.extract import (
 )
 from sinacrawl.items import ArticleItem, DigestItem
 from sinacrawl.layout import PostLocator
+from sinacrawl.optin import page_keywords, summary
 from sinacrawl.post import PostFields, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps
 from sinacrawl.theme_safety import (
@@ -72,7 +73,10 @@ class FieldsPipeline:
     """Decode and parse the page once, then fill ``title``, ``date``, ``author`` and the
     ``og:image`` candidate (SPEC section 2).
 
-    Setting ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``). Drops: ``truncated`` (a page
+    Settings ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``); ``SINACRAWL_UPDATED`` (bool,
+    default False: ``updated`` from the feed's ``mtime``, RFC 1123 UTC, none without a plausible
+    one) and ``SINACRAWL_TAGS`` (bool, default False: ``tags`` from the page's keywords,
+    :func:`~sinacrawl.optin.page_keywords`), issue 15 items 4 and 2. Drops: ``truncated`` (a page
     that stops before its end), ``unparsable``, ``too_complex`` (a page libxml2 could not parse
     whole: nesting or a text node past its limits, issue 13 item 14), ``no_title`` (also a
     headline of only zero-width characters), ``no_date``, ``undecodable`` (a title with
@@ -81,14 +85,24 @@ class FieldsPipeline:
     Stat ``sinacrawl/decode/replaced`` counts pages no declared charset decodes cleanly.
     """
 
-    def __init__(self, stats: StatsCollector, author: str) -> None:
+    def __init__(
+        self, stats: StatsCollector, author: str, updated: bool = False, tags: bool = False
+    ) -> None:
         self.stats = stats
         self.author = author
+        self.updated = updated
+        self.tags = tags
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        return cls(crawler.stats, crawler.settings.get("SINACRAWL_AUTHOR", "新浪财经"))
+        settings = crawler.settings
+        return cls(
+            crawler.stats,
+            settings.get("SINACRAWL_AUTHOR", "新浪财经"),
+            settings.getbool("SINACRAWL_UPDATED"),
+            settings.getbool("SINACRAWL_TAGS"),
+        )
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         decoded = decode_page(item.page, item.content_type)
@@ -122,6 +136,11 @@ class FieldsPipeline:
         item.date = format_rfc1123(moment)
         item.author = self.author
         item.og_image = og_image(tree)
+        modified = item.feed_modified
+        if self.updated and modified is not None and plausible(modified):
+            item.updated = format_rfc1123(modified)
+        if self.tags:
+            item.tags = page_keywords(tree)
         item.tree = tree
         return item
 
@@ -155,7 +174,10 @@ class BodyPipeline:
     itself and its subdomains; default :data:`~sinacrawl.theme_safety.DEFAULT_IMAGE_HOSTS`),
     ``SINACRAWL_DEFAULT_HEADIMG`` (an http(s) URL on any host, made ``https:``, or a path on
     the blog such as ``/images/banner.jpg``; percent-encoded; default empty; anything else
-    raises :class:`ValueError` naming the setting). Drops:
+    raises :class:`ValueError` naming the setting), ``SINACRAWL_DESCRIPTION`` (bool, default
+    False: ``description`` from the feed's ``intro`` or the body, :func:`~sinacrawl.optin.summary`,
+    issue 15 item 3; not for 7x24 digests), ``SINACRAWL_FIGURES`` (bool, default False: an image
+    with Sina's caption becomes ``<figure>``/``<figcaption>``, issue 15 item 6). Drops:
     ``no_container`` (a video, slide-show or other non-article page), ``video_only`` (an
     article that is only a video player: nothing left once the player goes; SPEC section 3,
     issue 11), ``empty_body``, ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image``
@@ -167,9 +189,13 @@ class BodyPipeline:
         stats: StatsCollector,
         default_headimg: str,
         image_hosts: tuple[str, ...] = DEFAULT_IMAGE_HOSTS,
+        description: bool = False,
+        figures: bool = False,
     ) -> None:
         self.stats = stats
         self.image_hosts = image_hosts
+        self.description = description
+        self.figures = figures
         self.default_headimg = default_headimg_url(default_headimg)
 
     @classmethod
@@ -180,6 +206,8 @@ class BodyPipeline:
             crawler.stats,
             settings.get("SINACRAWL_DEFAULT_HEADIMG", ""),
             tuple(settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS))),
+            settings.getbool("SINACRAWL_DESCRIPTION"),
+            settings.getbool("SINACRAWL_FIGURES"),
         )
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
@@ -188,7 +216,7 @@ class BodyPipeline:
         if container is None:
             _drop(self.stats, item, "no_container", "no article container (not an article page)")
         video = has_video_player(container)
-        body = clean_body(container, item.url)
+        body = clean_body(container, item.url, self.figures)
         if body is None and video:
             _drop(self.stats, item, "video_only", "a video player and no text")
         if body is None:
@@ -197,6 +225,8 @@ class BodyPipeline:
             _drop(self.stats, item, "undecodable", "body did not decode")
         item.headimg = item.thumbnail = self._headimg(item, body.images)
         item.body = body.html
+        if self.description:
+            item.description = summary(item.feed_intro, body.html)
         return item
 
     def _headimg(self, item: ArticleItem, images: tuple[str, ...]) -> str:
@@ -339,6 +369,9 @@ class PostWriterPipeline:
             author=item.author or "",
             date=item.date,
             thumbnail=item.thumbnail or "",
+            updated=item.updated,
+            tags=item.tags,
+            description=item.description,
         )
         assert self.posts_dir is not None and self.written is not None  # see open_spider
         name = post_filename(item.docid, item.url)

@@ -35,7 +35,13 @@ class PostFormatError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PostFields:
-    """The front matter of a post, in SPEC section 1's key order; ``date`` is RFC 1123 UTC."""
+    """The front matter of a post, in SPEC section 1's key order; ``date`` is RFC 1123 UTC.
+
+    The opt-in keys (issue 15, each off by default and then absent from the file) follow
+    ``thumbnail`` in this fixed order: ``updated`` (RFC 1123 UTC, ``SINACRAWL_UPDATED``),
+    ``tags`` (``SINACRAWL_TAGS``), ``description`` (``SINACRAWL_DESCRIPTION``). ``None`` or an
+    empty tuple writes no key.
+    """
 
     title: str
     categories: tuple[str, ...]
@@ -44,6 +50,9 @@ class PostFields:
     date: str
     thumbnail: str
     comments: bool = False
+    updated: str | None = None
+    tags: tuple[str, ...] = ()
+    description: str | None = None
 
 
 def clean_value(value: str) -> str:
@@ -104,13 +113,21 @@ def render_post(fields: PostFields, body: str) -> str:
         f"date: {clean_value(fields.date)}",
         f"thumbnail: {quote(clean_value(fields.thumbnail))}",
     ]
+    if fields.updated:
+        lines.append(f"updated: {clean_value(fields.updated)}")
+    tags = [tag for tag in (clean_value(t) for t in fields.tags) if tag]
+    if tags:
+        lines += ["tags: ", *(f" - {scalar(tag)}" for tag in tags)]
+    if fields.description and clean_value(fields.description):
+        lines.append(f"description: {quote(clean_value(fields.description))}")
     return _OPEN + "\n".join(lines) + "\n" + _BODY_OPEN + body + _BODY_CLOSE
 
 
 def parse_post(text: str) -> tuple[PostFields, str]:
     """Read a post back into its fields and body; the inverse of :func:`render_post`.
 
-    Raises :class:`PostFormatError` when ``text`` is not in the skeleton.
+    The opt-in keys (``updated``, ``tags``, ``description``; issue 15) may be absent; the
+    others must be there. Raises :class:`PostFormatError` when ``text`` is not in the skeleton.
     """
     if not text.startswith(_OPEN) or not text.endswith(_BODY_CLOSE):
         raise PostFormatError("not a sinacrawl post: skeleton start or end differs")
@@ -132,6 +149,9 @@ def parse_post(text: str) -> tuple[PostFields, str]:
             date=str(meta["date"]),
             thumbnail=str(meta["thumbnail"]),
             comments=bool(meta["comments"]),
+            updated=None if meta.get("updated") is None else str(meta["updated"]),
+            tags=tuple(str(t) for t in meta.get("tags") or ()),
+            description=None if meta.get("description") is None else str(meta["description"]),
         )
     except KeyError as exc:
         raise PostFormatError(f"front matter lacks {exc}") from exc

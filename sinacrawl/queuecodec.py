@@ -92,6 +92,7 @@ def _encode_value(value: object) -> object:
                 "title": value.title,
                 "published": value.published.isoformat() if value.published else None,
                 "modified": value.modified.isoformat() if value.modified else None,
+                "intro": value.intro,
             }
         }
     if value is None or isinstance(value, bool | int | float | str):
@@ -146,15 +147,18 @@ def _decode_value(value: object) -> object:
         fields = value[_FEED_ENTRY]
         if (
             isinstance(fields, dict)
-            and set(fields) == {"url", "title", "published", "modified"}
+            # "intro" came with issue 15: requests queued by an older sinacrawl lack it
+            and set(fields) - {"intro"} == {"url", "title", "published", "modified"}
             and isinstance(fields["url"], str)
             and isinstance(fields["title"], str)
+            and isinstance(fields.get("intro", ""), str)
         ):
             return FeedEntry(
                 fields["url"],
                 fields["title"],
                 _aware(fields["published"], "published"),
                 _aware(fields["modified"], "modified"),
+                fields.get("intro", ""),
             )
         raise RejectedRequest("malformed feed entry in cb_kwargs")
     raise RejectedRequest(f"cb_kwargs value of type {type(value).__name__}")

@@ -87,6 +87,12 @@ REDIS_URL = None
 SINACRAWL_SHARED_RATE = 1.0
 SINACRAWL_AUTHOR = "新浪财经"
 SINACRAWL_DEFAULT_HEADIMG = ""
+# Opt-in front-matter keys after thumbnail (issue 15); off, the posts are SPEC section 1's.
+SINACRAWL_UPDATED = False
+SINACRAWL_TAGS = False
+SINACRAWL_DESCRIPTION = False
+# Opt-in body change (issue 15): a captioned image becomes <figure>/<figcaption>.
+SINACRAWL_FIGURES = False
 # Hosts (and their subdomains) a headimg/thumbnail may come from: Sina's image hosts (issue 13).
 SINACRAWL_IMAGE_HOSTS = ["sinaimg.cn", "image2.sina.com.cn"]
 SINACRAWL_RUN_LOCK = True

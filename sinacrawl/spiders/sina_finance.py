@@ -452,6 +452,8 @@ class SinaFinanceSpider(Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             feed_title=entry.title if entry else None,
             feed_published=entry.published if entry else None,
+            feed_modified=entry.modified if entry else None,
+            feed_intro=entry.intro if entry else None,
             since=self.since,
             categories=categories,
         )
