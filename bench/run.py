@@ -23,7 +23,20 @@ a distinct URL whose manifest line points at a corpus page through a symbolic li
 and roll-feed pages listing them: wall time, CPU time and peak RSS of the process; and the same
 for a tenth of the articles (``*_small``). The posts go to a temporary folder under
 ``--posts-in`` (default ``/dev/shm`` when it exists, so that the figure is sinacrawl's work and
-not the disk's fsync latency; give ``--posts-in /tmp`` to include it).
+not the disk's fsync latency).
+
+The crawl's limit (issue 16) is measured side by side with it, interleaved over ``--rounds``
+rounds; each round runs, on the same replay size:
+
+- the null spider (``bench/null_spider.py``: the same spider, settings and middlewares, no item
+  pipelines, nothing yielded per article: Scrapy's own cost), ``null_spider_ms_per_page``;
+- the parse floor over the replay's article pages in order (``replay_floor_ms_per_page``);
+- the crawl with its posts under ``--posts-in``, then under ``--disk-posts-in`` (default
+  ``/tmp``, the real disk: each post's fsync kept; ``*_disk``).
+
+Per round: ``crawl_vs_limit`` = crawl ÷ (null spider + parse floor), ``crawl_vs_null_spider``
+and ``crawl_vs_floor`` (crawl ÷ that round's parse floor); printed as the median over the rounds
+with ``*_min`` and ``*_max``. The ``crawl_*`` and ``null_spider_*`` figures are medians too.
 
 Each figure is printed as ``name=value``, then the ratios, then ``accuracy_<extractor>=R/N``:
 on how many pages the extractor kept every ``must_contain`` text and dropped every
@@ -68,7 +81,7 @@ from sinacrawl.replay import MANIFEST, load_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = ("金融", "新浪财经", "新浪财经－国內")
-FEED_LID = 1686
+FEED_PAGEID, FEED_LID = 155, 1686  # the default channel, china
 FEED_PAGE_SIZE = 50
 _TAG = re.compile(r"<[^>]+>")
 _WHITE = re.compile(r"\s+")
@@ -213,7 +226,7 @@ def build_replay(folder: Path, corpus: Path, pages: list[Page], articles: int) -
         data = entries[index * FEED_PAGE_SIZE : (index + 1) * FEED_PAGE_SIZE]
         name = f"feeds/page{index + 1}.json"
         (folder / name).write_text(json.dumps({"result": {"data": data}}), encoding="utf-8")
-        url = feed_url(FEED_LID, index + 1, FEED_PAGE_SIZE)
+        url = feed_url(FEED_PAGEID, FEED_LID, index + 1, FEED_PAGE_SIZE)
         lines.append(f"{url}\t{name}\t\tapplication/json; charset=utf-8\t")
     (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return feed_pages
@@ -245,9 +258,26 @@ class CrawlRun:
     written: int
 
 
-def crawl(corpus: Path, pages: list[Page], articles: int, posts_in: Path | None) -> CrawlRun:
+def replay_floor_ms(pages: list[Page], articles: int) -> float:
+    """The parse floor of a replay of ``articles`` articles: lxml's parse of each article
+    page in the replay's order (cycling over ``pages``, as :func:`build_replay` does), once;
+    ms per page.
+    """
+    start = time.perf_counter()
+    for number in range(articles):
+        lxml.html.document_fromstring(pages[number % len(pages)].body)
+    return (time.perf_counter() - start) * 1000 / articles
+
+
+_RESPONSES = re.compile(r"'downloader/response_count': (\d+)")
+
+
+def crawl(
+    corpus: Path, pages: list[Page], articles: int, posts_in: Path | None, null: bool = False
+) -> CrawlRun:
     """``scrapy crawl sina_finance`` over a fresh replay of ``articles`` articles, its posts
-    written into a fresh folder under ``posts_in`` (the system's temporary folder if None).
+    written into a fresh folder under ``posts_in`` (the system's temporary folder if None); or,
+    if ``null``, the null spider (``bench/null_spider.py``) over the same replay.
     """
     with (
         tempfile.TemporaryDirectory(prefix="sinacrawl-bench-") as temp,
@@ -270,7 +300,11 @@ def crawl(corpus: Path, pages: list[Page], articles: int, posts_in: Path | None)
             "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
             "TELNETCONSOLE_ENABLED": False,
         }
-        command = [sys.executable, "-m", "scrapy", "crawl", "sina_finance"]
+        command = [sys.executable, "-m", "scrapy"]
+        if null:
+            command += ["runspider", str(ROOT / "bench" / "null_spider.py")]
+        else:
+            command += ["crawl", "sina_finance"]
         command += ["-a", f"pages={feed_pages}"]
         for name, value in settings.items():
             command += ["-s", f"{name}={value}"]
@@ -284,6 +318,9 @@ def crawl(corpus: Path, pages: list[Page], articles: int, posts_in: Path | None)
         if code != "0" or "Traceback" in text:
             sys.exit(f"the crawl failed (exit {code}):\n{text[-3000:]}")
         written = sum(1 for _ in Path(posts).glob("*.md"))
+        responses = _RESPONSES.search(text)
+        if responses is None or int(responses.group(1)) < articles + feed_pages:
+            sys.exit(f"the crawl did not fetch every page:\n{text[-3000:]}")
         return CrawlRun(float(seconds), float(cpu), int(rss_kb) / 1024, written)
 
 
@@ -300,6 +337,13 @@ def main(argv: list[str] | None = None) -> int:
         default=shm if shm.is_dir() else None,
         help="folder for the crawl's temporary POSTS_DIR (default /dev/shm if present)",
     )
+    parser.add_argument(
+        "--disk-posts-in",
+        type=Path,
+        default=Path(tempfile.gettempdir()),
+        help="the same on the real disk, fsync kept (*_disk figures; default the temp folder)",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the crawl")
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     corpus = args.replay.resolve()
@@ -319,30 +363,57 @@ def main(argv: list[str] | None = None) -> int:
     for name, page in big_pages.items():
         figures[name], _ = median_ms([page], sinacrawl_extract, half)
 
-    runs = {
-        "": crawl(corpus, pages, args.articles, args.posts_in),
-        "_small": crawl(corpus, pages, small_articles, args.posts_in),
-    }
-    for suffix, articles in (("", args.articles), ("_small", small_articles)):
-        run = runs[suffix]
-        if run.written != articles:
-            sys.exit(f"the crawl of {articles} articles wrote {run.written} posts")
-        figures[f"crawl_pages_per_s{suffix}"] = articles / run.seconds
-        figures[f"crawl_ms_per_page{suffix}"] = run.seconds * 1000 / articles
-        figures[f"crawl_cpu_ms_per_page{suffix}"] = run.cpu_seconds * 1000 / articles
+    locations = {"": args.posts_in, "_disk": args.disk_posts_in}
+    rounds: dict[str, list[float]] = {}
+
+    def note(name: str, value: float) -> None:
+        rounds.setdefault(name, []).append(value)
+
+    crawls: dict[str, list[CrawlRun]] = {suffix: [] for suffix in locations}
+    for _ in range(args.rounds):
+        null_ms = crawl(corpus, pages, args.articles, None, null=True).seconds * 1000
+        null_ms /= args.articles
+        floor_ms = replay_floor_ms(pages, args.articles)
+        note("null_spider_ms_per_page", null_ms)
+        note("replay_floor_ms_per_page", floor_ms)
+        for suffix, posts_in in locations.items():
+            run = crawl(corpus, pages, args.articles, posts_in)
+            if run.written != args.articles:
+                sys.exit(f"the crawl of {args.articles} articles wrote {run.written} posts")
+            crawls[suffix].append(run)
+            crawl_ms = run.seconds * 1000 / args.articles
+            note(f"crawl_vs_limit{suffix}", crawl_ms / (null_ms + floor_ms))
+            note(f"crawl_vs_null_spider{suffix}", crawl_ms / null_ms)
+            note(f"crawl_vs_floor{suffix}", crawl_ms / floor_ms)
+    for suffix, runs in crawls.items():
+        run = sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]  # the median run
+        figures[f"crawl_pages_per_s{suffix}"] = args.articles / run.seconds
+        figures[f"crawl_ms_per_page{suffix}"] = run.seconds * 1000 / args.articles
+        figures[f"crawl_cpu_ms_per_page{suffix}"] = run.cpu_seconds * 1000 / args.articles
         figures[f"peak_rss_mb{suffix}"] = run.peak_rss_mb
+    small = crawl(corpus, pages, small_articles, args.posts_in)
+    if small.written != small_articles:
+        sys.exit(f"the crawl of {small_articles} articles wrote {small.written} posts")
+    figures["crawl_pages_per_s_small"] = small_articles / small.seconds
+    figures["crawl_ms_per_page_small"] = small.seconds * 1000 / small_articles
+    figures["crawl_cpu_ms_per_page_small"] = small.cpu_seconds * 1000 / small_articles
+    figures["peak_rss_mb_small"] = small.peak_rss_mb
+    for name in ("null_spider_ms_per_page", "replay_floor_ms_per_page"):
+        figures[name] = statistics.median(rounds.pop(name))
 
     floor, extract = figures["parse_floor_ms"], figures["extract_ms"]
     bytes_0_5, bytes_5 = (len(big_pages[name].body) for name in sizes)
     ratios = {
         "extract_vs_floor": extract / floor,
-        "crawl_vs_floor": figures["crawl_ms_per_page"] / floor,
         "trafilatura_vs_extract": figures["trafilatura_ms"] / extract,
         "gne_vs_extract": figures["gne_ms"] / extract,
         "rss_growth": figures["peak_rss_mb"] / figures["peak_rss_mb_small"],
         "size_growth": (figures["extract_ms_5mb"] / bytes_5)
         / (figures["extract_ms_0_5mb"] / bytes_0_5),
     }
+    for name, values in rounds.items():
+        ratios[name] = statistics.median(values)
+        ratios[f"{name}_min"], ratios[f"{name}_max"] = min(values), max(values)
     for name, value in {**figures, **ratios}.items():
         print(f"{name}={value:.3f}")
     for name, results in outputs.items():
