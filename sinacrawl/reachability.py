@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionRefusedError as TxConnectionRefusedError,
 )
@@ -19,15 +20,43 @@ from twisted.internet.error import (
     NoRouteError,
     TCPTimedOutError,
 )
+from twisted.python.failure import Failure
 
 __all__ = [
+    "CERTIFICATE_FAILED",
     "ROBOTS_LOGGER",
     "UNREACHABLE",
     "QuietRobotsErrors",
     "Reachability",
+    "failure_kind",
+    "failure_reason",
     "redis_problem",
     "unreachable_host",
 ]
+
+#: OpenSSL's reason for a certificate no trusted CA signed or for another host (it is in the
+#: message of the download's failure).
+CERTIFICATE_FAILED = "certificate verify failed"
+
+
+def failure_kind(failure: Failure) -> str:
+    """A failed request's kind, for its stat: ``TLSCertificateError`` when the server's
+    certificate failed verification (``DOWNLOAD_VERIFY_CERTIFICATES``, issue 13 item 8), else
+    the exception's class name.
+    """
+    if CERTIFICATE_FAILED in failure.getErrorMessage():
+        return "TLSCertificateError"
+    return failure.type.__name__  # type: ignore[union-attr]
+
+
+def failure_reason(failure: Failure) -> str:
+    """A failed request's reason in a few words: ``HTTP 404`` for an HTTP error status, else
+    its kind (:func:`failure_kind`) and message (``TimeoutError: …``).
+    """
+    if isinstance(failure.value, HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{failure_kind(failure)}: {failure.getErrorMessage()}"
+
 
 #: The logger of Scrapy's ``RobotsTxtMiddleware``.
 ROBOTS_LOGGER = "scrapy.downloadermiddlewares.robotstxt"

@@ -17,8 +17,8 @@ from twisted.python.failure import Failure
 from sinacrawl.dates import parse_iso
 from sinacrawl.digest import day_start, digest_stem, digest_title, flashes_by_day, open_days
 from sinacrawl.items import DigestItem
+from sinacrawl.reachability import failure_reason
 from sinacrawl.spiderargs import warn_unknown
-from sinacrawl.spiders.sina_finance import _failure_reason
 from sinacrawl.urlguard import SINA_DOMAINS
 from sinacrawl.zhibo import (
     Flash,
@@ -216,7 +216,7 @@ class Sina7x24Spider(Spider):
             "7x24 page %d of channel %d failed: %s: %s",
             request.cb_kwargs["page"],
             channel.zhibo_id,
-            _failure_reason(failure),
+            failure_reason(failure),
             request.url,
         )
         yield from self.finish(channel, complete=False, url=request.url)

@@ -21,7 +21,7 @@ from sinacrawl.docid import document_id
 from sinacrawl.feed import FeedEntry, FeedError, feed_url, parse_feed
 from sinacrawl.items import ArticleItem
 from sinacrawl.middlewares import BlockedRequest
-from sinacrawl.reachability import unreachable_host
+from sinacrawl.reachability import failure_kind, failure_reason, unreachable_host
 from sinacrawl.spiderargs import warn_unknown
 from sinacrawl.urlguard import SINA_DOMAINS, url_problem
 
@@ -33,30 +33,6 @@ _HeldCopy = tuple[str, "FeedEntry | None", tuple[str, ...]]
 
 #: Without this Referer the roll feed answers 403 (SPEC section 5).
 FEED_REFERER = "https://finance.sina.com.cn/"
-
-
-#: OpenSSL's reason for a certificate no trusted CA signed or for another host (it is in the
-#: message of the download's failure).
-CERTIFICATE_FAILED = "certificate verify failed"
-
-
-def _failure_kind(failure: Failure) -> str:
-    """A failed request's kind, for its stat: ``TLSCertificateError`` when the server's
-    certificate failed verification (``DOWNLOAD_VERIFY_CERTIFICATES``, issue 13 item 8), else
-    the exception's class name.
-    """
-    if CERTIFICATE_FAILED in failure.getErrorMessage():
-        return "TLSCertificateError"
-    return failure.type.__name__  # type: ignore[union-attr]
-
-
-def _failure_reason(failure: Failure) -> str:
-    """A failed request's reason in a few words: ``HTTP 404`` for an HTTP error status, else
-    its kind (:func:`_failure_kind`) and message (``TimeoutError: …``).
-    """
-    if isinstance(failure.value, HttpError):
-        return f"HTTP {failure.value.response.status}"
-    return f"{_failure_kind(failure)}: {failure.getErrorMessage()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +382,7 @@ class SinaFinanceSpider(Spider):
                 "feed page %d of channel %s failed: %s: %s",
                 page,
                 key,
-                _failure_reason(failure),
+                failure_reason(failure),
                 request.url,
             )
         listed, failed = request.cb_kwargs["listed"], request.cb_kwargs["failed"] + 1
@@ -485,10 +461,10 @@ class SinaFinanceSpider(Spider):
             return
         stats.inc_value("sinacrawl/request_failed")
         self.note_unreachable(failure)
-        stats.inc_value(f"sinacrawl/request_failed/{_failure_kind(failure)}")
+        stats.inc_value(f"sinacrawl/request_failed/{failure_kind(failure)}")
         logger.warning(
             "article failed: %s: %s",
-            _failure_reason(failure),
+            failure_reason(failure),
             failure.request.url,  # type: ignore[attr-defined]
         )
 
