@@ -119,6 +119,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         pass
 
 
+def redis_counters(client: redis.Redis) -> tuple[int, int]:
+    """The server's running totals: read events (round trips: a pipeline or a script call
+    arrives in one read) and commands (those a script runs included), minus this call."""
+    stats = client.info("stats")
+    return int(stats["total_reads_processed"]) - 1, int(stats["total_commands_processed"]) - 1
+
+
 def crawl(workers: int, posts: Path, url: str, args: list[str], env: dict[str, str]) -> float:
     """Seconds from starting ``workers`` crawl processes to the last one's exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")} | env
@@ -152,12 +159,17 @@ def main() -> None:
     parser.add_argument("--workers", default="2,3", help="worker counts to set against 1")
     parser.add_argument("--net-articles", type=int, default=300)
     parser.add_argument("--rate", type=float, default=8.0, help="shared limit, requests/s")
+    parser.add_argument("--rate-articles", type=int, default=120, help="articles per rate run")
+    parser.add_argument("--parts", default="cpu,net,rate", help="which of cpu,net,rate to run")
     args = parser.parse_args()
     counts = [1, *(int(n) for n in args.workers.split(","))]
+    parts = set(args.parts.split(","))
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed: apt-get install -y redis-server")
     results: list[str] = [f"articles={args.articles}", f"cpus={os.cpu_count()}"]
+    cpu: dict[int, float] = {}
+    net: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="redis-bench-") as tmp:
         work = Path(tmp)
         build_replay(work / "replay", args.articles)
@@ -180,25 +192,30 @@ def main() -> None:
                     time.sleep(0.05)
             pages = (args.articles + PER_PAGE - 1) // PER_PAGE + 1
             replay = ["-a", f"pages={pages}", "-s", f"REPLAY_DIR={work / 'replay'}"]
-            live = ",".join(LIVE_ARTICLE.format(n) for n in range(args.net_articles))
-            fast = ["-a", f"urls={live}", "-s", "DOWNLOAD_DELAY=0"]
-            cpu: dict[int, float] = {}
-            net: dict[int, float] = {}
-            for n in counts:
+            for n in counts if "cpu" in parts else []:
                 client.flushdb()
                 posts = work / f"cpu-{n}"
+                before = redis_counters(client)
                 cpu[n] = crawl(n, posts, url, replay, {})
+                after = redis_counters(client)
                 _check(posts, args.articles, f"replay, {n} worker(s)")
+                trips, commands = (after[i] - before[i] for i in (0, 1))
+                trips, commands = trips / args.articles, commands / args.articles
+                results.append(f"redis_round_trips_per_article_{n}_workers={trips:.2f}")
+                results.append(f"redis_commands_per_article_{n}_workers={commands:.2f}")
+            for n in counts if "net" in parts else []:
                 client.flushdb()
                 posts = work / f"net-{n}"
-                net[n] = crawl(n, posts, url, [*fast, "-s", "SINACRAWL_SHARED_RATE=0"], proxy_env)
+                off = [*_live(args.net_articles), "-s", "SINACRAWL_SHARED_RATE=0"]
+                net[n] = crawl(n, posts, url, off, proxy_env)
                 _check(posts, args.net_articles, f"network, {n} worker(s)")
-            for n in counts:
+            for n in counts if "rate" in parts else []:
                 client.flushdb()
                 posts = work / f"rate-{n}"
                 proxy.seen.clear()
-                crawl(n, posts, url, [*fast, "-s", f"SINACRAWL_SHARED_RATE={args.rate}"], proxy_env)
-                _check(posts, args.net_articles, f"shared rate, {n} worker(s)")
+                on = [*_live(args.rate_articles), "-s", f"SINACRAWL_SHARED_RATE={args.rate}"]
+                crawl(n, posts, url, on, proxy_env)
+                _check(posts, args.rate_articles, f"shared rate, {n} worker(s)")
                 seen = sorted(proxy.seen)
                 achieved = (len(seen) - 1) / (seen[-1] - seen[0])
                 results.append(f"shared_rate_{n}_workers={achieved:.2f}")
@@ -207,13 +224,17 @@ def main() -> None:
             proxy.shutdown()
             server.terminate()
             server.wait()
-    for n in counts:
-        results.append(f"redis_{n}_workers_seconds={cpu[n]:.2f}")
-        results.append(f"net_{n}_workers_seconds={net[n]:.2f}")
-    for n in counts[1:]:
-        results.append(f"redis_speedup_{n}_workers={cpu[1] / cpu[n]:.2f}")
-        results.append(f"net_speedup_{n}_workers={net[1] / net[n]:.2f}")
+    for label, seconds in (("redis", cpu), ("net", net)):
+        results += [f"{label}_{n}_workers_seconds={s:.2f}" for n, s in seconds.items()]
+        speedups = {n: seconds[1] / s for n, s in seconds.items() if n > 1}
+        results += [f"{label}_speedup_{n}_workers={s:.2f}" for n, s in speedups.items()]
     print("\n".join(results))
+
+
+def _live(articles: int) -> list[str]:
+    """Arguments for a live crawl of ``articles`` article URLs through the slow proxy."""
+    live = ",".join(LIVE_ARTICLE.format(n) for n in range(articles))
+    return ["-a", f"urls={live}", "-s", "DOWNLOAD_DELAY=0"]
 
 
 if __name__ == "__main__":
