@@ -661,12 +661,15 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         self.handed: list[Request] = []
         self.local: deque[Request] = deque()
         self.closing: Deferred[None] | None = None
+        self.restarting: Deferred[None] | None = None
 
     def spider_idle(self, spider: Spider) -> None:
         """Keep this worker open while another one is busy, polling the shared queue every
         ``SINACRAWL_REDIS_IDLE_POLL`` seconds meanwhile (Scrapy's engine would only ask again
         at its 5-second heartbeat: issue 16 measured a worker idle 46% of its life); read the
         feed again if its reader is gone."""
+        if self.restarting is not None and not self.restarting.called:
+            raise DontCloseSpider  # the feed's first page is on its way
         try:
             if self.state.reads_feed:
                 self.state.feed_done()
@@ -718,7 +721,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             "the worker reading the feed is gone; worker %s reads it again from the start",
             self.state.worker_id,
         )
-        deferred_from_coro(self._start_again())
+        self.restarting = deferred_from_coro(self._start_again())
 
     async def _start_again(self) -> None:
         engine = self.crawler.engine
