@@ -482,6 +482,14 @@ class ClusterState:
         """This worker has read the whole feed: no one need read it again while it lives."""
         self.server.set(self.keys.feed, f"read {self.worker_id}", px=self.lease_ms)
 
+    def done_count(self) -> int:
+        """How many articles of this crawl are marked done (0 when the done key is not a
+        hash: reported by the scripts)."""
+        try:
+            return int(self.server.hlen(self.keys.done))
+        except redis.ResponseError:
+            return 0
+
     def retire(self) -> None:
         """Say this worker is gone: the leases it still holds lapse at once."""
         self.server.delete(self.keys.worker(self.worker_id))
@@ -645,7 +653,9 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
     finds the reader gone before the feed's end reads the feed again from its start (stat
     ``sinacrawl/redis/feed_taken_over``): done articles are skipped, the gone reader's leases
     taken over. The reader marks the feed read at its first idle moment (its pages are all
-    parsed then).
+    parsed then). At close, the articles other workers marked done while this one ran are the
+    stat ``sinacrawl/redis/done_elsewhere``: a worker whose own few articles were all dropped
+    has not failed when the crawl wrote posts (:class:`~sinacrawl.extensions.CrawlSummary`).
     """
 
     def __init__(self, dupefilter: LeaseDupeFilter, crawler: Crawler, idle_poll: float) -> None:
@@ -662,6 +672,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         self.local: deque[Request] = deque()
         self.closing: Deferred[None] | None = None
         self.restarting: Deferred[None] | None = None
+        self.done_at_open = 0
 
     def spider_idle(self, spider: Spider) -> None:
         """Keep this worker open while another one is busy, polling the shared queue every
@@ -770,6 +781,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         if kind not in (b"zset", b"none"):  # nothing could ever be queued: start afresh
             self.state.report(f"queue key of type {kind.decode()}", self.queue.key, " (deleted)")
             self.server.delete(self.queue.key)
+        self.done_at_open = self.state.done_count()
         self.heartbeat.start(self.state.heartbeat / 3, now=True)
         logger.info(
             "worker %s on queue %s (%d requests waiting)",
@@ -781,6 +793,10 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             if loop.running:
                 loop.stop()
         try:
+            mine = int(self.stats.get_value("sinacrawl/redis/marked_done", 0))
+            elsewhere = self.state.done_count() - self.done_at_open - mine
+            if elsewhere > 0:
+                self.stats.set_value("sinacrawl/redis/done_elsewhere", elsewhere)
             self.state.retire()
         except redis.RedisError as exc:  # its heartbeat lapses by itself
             logger.warning("could not retire worker %s: %s", self.state.worker_id, exc)

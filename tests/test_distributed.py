@@ -155,6 +155,8 @@ def test_three_workers_write_every_post_once(
     readers = [s for s in stats if s.get("sinacrawl/redis/feed_reader")]
     assert len(readers) == 1 and readers[0]["sinacrawl/feed/pages"] == 2
     assert sum(s.get("sinacrawl/feed/pages", 0) for s in stats) == 2
+    # A worker knows what the others wrote while it ran (its summary judges the crawl).
+    assert any(s.get("sinacrawl/redis/done_elsewhere", 0) > 0 for s in stats)
     done = redis_client.hkeys("sinacrawl:sina_finance:done")  # type: ignore[attr-defined]
     assert sorted(f"{d}.md" for d in done) == sorted(expected)
     assert redis_client.zcard("sinacrawl:sina_finance:requests") == 0  # type: ignore[attr-defined]
@@ -334,3 +336,20 @@ def test_one_worker_reads_the_feed_and_a_gone_reader_is_replaced(
     assert b.survey() == (False, Feed.MINE) and b.reads_feed
     assert redis_client.get("sinacrawl:t:feed") == f"reading {b.worker_id}"
     assert 0 < redis_client.pttl("sinacrawl:t:feed") <= 3_600_000
+
+
+@pytest.mark.parametrize(("elsewhere", "reason"), [(0, "all_failed"), (3, None)])
+def test_a_worker_is_judged_with_its_crawl(elsewhere: int, reason: str | None) -> None:
+    """A worker whose one article was dropped has not failed while the others wrote posts."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from sinacrawl.extensions import CrawlSummary
+
+    crawler = get_crawler(Spider)
+    assert crawler.stats is not None
+    crawler.stats.set_value("sinacrawl/dropped/no_date", 1)
+    if elsewhere:
+        crawler.stats.set_value("sinacrawl/redis/done_elsewhere", elsewhere)
+    CrawlSummary(crawler.stats).spider_closed(Spider("s"), "finished")
+    assert crawler.stats.get_value("finish_reason") == reason
