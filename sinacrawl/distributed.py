@@ -24,7 +24,7 @@ REDIS_FAILED = "redis_failed"
 DONE_PIPELINE_ORDER = 310
 #: After ``ReplayMiddleware`` (950): only requests that really go out wait for the shared rate.
 SHARED_RATE_ORDER = 960
-#: Nearest the spider: a worker that does not read the feed never starts its start requests.
+#: Nearest the engine: a worker that does not read the feed never iterates its start requests.
 FEED_READER_ORDER = 10
 
 
