@@ -4,18 +4,23 @@ Builds a replay folder of ``--articles`` articles (default 2,000) in a temp fold
 pages of ``../shared/corpus`` that make a post, each served under many made-up article URLs
 listed by roll-feed pages of 50. Then, on a ``redis-server`` it starts on a free loopback port:
 
-1. **CPU-bound**: the replay crawled by 1, 2 and 3 workers (``--workers``);
+1. **CPU-bound**: the replay crawled by 1, 2 and 3 workers (``--workers``), with the Redis
+   round trips (the server's read events) and commands per article of each run;
 2. **network-bound**: ``--net-articles`` articles (default 300) fetched live (``-a urls=``,
    ``http://`` Sina URLs) through an HTTP proxy on 127.0.0.1 that answers each request after
    150 ms, shared rate off and no ``DOWNLOAD_DELAY``, by 1, 2 and 3 workers;
-3. **shared rate**: the same with ``SINACRAWL_SHARED_RATE=--rate`` (default 8 requests/s), the
-   rate the proxy saw from all workers together against that limit.
+3. **shared rate**: ``--rate-articles`` (default 120) with ``SINACRAWL_SHARED_RATE=--rate``
+   (default 8 requests/s), the rate the proxy saw from all workers together against that limit.
 
-Every run must write exactly one post per article. Prints ``name=value`` lines:
-``redis_speedup_<N>_workers`` (CPU), ``net_speedup_<N>_workers``,
-``shared_rate_<N>_workers`` (requests/s seen) and ``shared_rate_<N>_vs_limit``.
+Parts 1 and 2 run ``--rounds`` times (default 2), 1, 2 and 3 workers side by side in each round;
+a speed-up is taken per round and printed as ``median (min-max)``. Every run must write exactly
+one post per article. Prints ``name=value`` lines: ``load_average_start|end``,
+``redis_round_trips_per_article_<N>_workers``, ``redis_commands_per_article_<N>_workers``,
+``redis_speedup_<N>_workers`` (CPU), ``net_speedup_<N>_workers``, ``shared_rate_<N>_workers``
+(requests/s seen) and ``shared_rate_<N>_vs_limit``. Two to three minutes on an idle 2-core machine.
 
-    python bench/redis_speedup.py [--articles 2000] [--workers 2,3] [--net-articles 300] [--rate 8]
+    python bench/redis_speedup.py [--articles 2000] [--workers 2,3] [--net-articles 300]
+        [--rate 8] [--rate-articles 120] [--rounds 2] [--parts cpu,net,rate]
 
 Needs ``redis-server`` (``apt-get install -y redis-server``) and the ``redis`` extra.
 """
@@ -28,6 +33,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,6 +125,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         pass
 
 
+def redis_counters(client: redis.Redis) -> tuple[int, int]:
+    """The server's running totals: read events (round trips: a pipeline or a script call
+    arrives in one read) and commands (those a script runs included), minus this call."""
+    stats = client.info("stats")
+    return int(stats["total_reads_processed"]) - 1, int(stats["total_commands_processed"]) - 1
+
+
 def crawl(workers: int, posts: Path, url: str, args: list[str], env: dict[str, str]) -> float:
     """Seconds from starting ``workers`` crawl processes to the last one's exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")} | env
@@ -152,12 +165,18 @@ def main() -> None:
     parser.add_argument("--workers", default="2,3", help="worker counts to set against 1")
     parser.add_argument("--net-articles", type=int, default=300)
     parser.add_argument("--rate", type=float, default=8.0, help="shared limit, requests/s")
+    parser.add_argument("--rate-articles", type=int, default=120, help="articles per rate run")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the cpu and net runs")
+    parser.add_argument("--parts", default="cpu,net,rate", help="which of cpu,net,rate to run")
     args = parser.parse_args()
     counts = [1, *(int(n) for n in args.workers.split(","))]
+    parts = set(args.parts.split(","))
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed: apt-get install -y redis-server")
-    results: list[str] = [f"articles={args.articles}", f"cpus={os.cpu_count()}"]
+    results = [f"articles={args.articles}", f"cpus={os.cpu_count()}", _load("start")]
+    # seconds[label][round][workers]
+    seconds: dict[str, list[dict[int, float]]] = {"redis": [], "net": []}
     with tempfile.TemporaryDirectory(prefix="redis-bench-") as tmp:
         work = Path(tmp)
         build_replay(work / "replay", args.articles)
@@ -180,25 +199,36 @@ def main() -> None:
                     time.sleep(0.05)
             pages = (args.articles + PER_PAGE - 1) // PER_PAGE + 1
             replay = ["-a", f"pages={pages}", "-s", f"REPLAY_DIR={work / 'replay'}"]
-            live = ",".join(LIVE_ARTICLE.format(n) for n in range(args.net_articles))
-            fast = ["-a", f"urls={live}", "-s", "DOWNLOAD_DELAY=0"]
-            cpu: dict[int, float] = {}
-            net: dict[int, float] = {}
-            for n in counts:
-                client.flushdb()
-                posts = work / f"cpu-{n}"
-                cpu[n] = crawl(n, posts, url, replay, {})
-                _check(posts, args.articles, f"replay, {n} worker(s)")
-                client.flushdb()
-                posts = work / f"net-{n}"
-                net[n] = crawl(n, posts, url, [*fast, "-s", "SINACRAWL_SHARED_RATE=0"], proxy_env)
-                _check(posts, args.net_articles, f"network, {n} worker(s)")
-            for n in counts:
+            off = [*_live(args.net_articles), "-s", "SINACRAWL_SHARED_RATE=0"]
+            for round_ in range(args.rounds):  # 1, 2, 3 workers side by side in each round
+                cpu, net = seconds["redis"], seconds["net"]
+                if "cpu" in parts:
+                    cpu.append({})
+                if "net" in parts:
+                    net.append({})
+                for n in counts if "cpu" in parts else []:
+                    client.flushdb()
+                    posts = work / f"cpu-{round_}-{n}"
+                    before = redis_counters(client)
+                    cpu[-1][n] = crawl(n, posts, url, replay, {})
+                    after = redis_counters(client)
+                    _check(posts, args.articles, f"replay, {n} worker(s)")
+                    if round_ == 0:
+                        trips, commands = ((after[i] - before[i]) / args.articles for i in (0, 1))
+                        results.append(f"redis_round_trips_per_article_{n}_workers={trips:.2f}")
+                        results.append(f"redis_commands_per_article_{n}_workers={commands:.2f}")
+                for n in counts if "net" in parts else []:
+                    client.flushdb()
+                    posts = work / f"net-{round_}-{n}"
+                    net[-1][n] = crawl(n, posts, url, off, proxy_env)
+                    _check(posts, args.net_articles, f"network, {n} worker(s)")
+            for n in counts if "rate" in parts else []:
                 client.flushdb()
                 posts = work / f"rate-{n}"
                 proxy.seen.clear()
-                crawl(n, posts, url, [*fast, "-s", f"SINACRAWL_SHARED_RATE={args.rate}"], proxy_env)
-                _check(posts, args.net_articles, f"shared rate, {n} worker(s)")
+                on = [*_live(args.rate_articles), "-s", f"SINACRAWL_SHARED_RATE={args.rate}"]
+                crawl(n, posts, url, on, proxy_env)
+                _check(posts, args.rate_articles, f"shared rate, {n} worker(s)")
                 seen = sorted(proxy.seen)
                 achieved = (len(seen) - 1) / (seen[-1] - seen[0])
                 results.append(f"shared_rate_{n}_workers={achieved:.2f}")
@@ -207,13 +237,34 @@ def main() -> None:
             proxy.shutdown()
             server.terminate()
             server.wait()
-    for n in counts:
-        results.append(f"redis_{n}_workers_seconds={cpu[n]:.2f}")
-        results.append(f"net_{n}_workers_seconds={net[n]:.2f}")
-    for n in counts[1:]:
-        results.append(f"redis_speedup_{n}_workers={cpu[1] / cpu[n]:.2f}")
-        results.append(f"net_speedup_{n}_workers={net[1] / net[n]:.2f}")
+    for label, rounds in seconds.items():
+        for n in counts if rounds else []:
+            results.append(f"{label}_{n}_workers_seconds={_spread([r[n] for r in rounds], 2)}")
+        for n in counts[1:] if rounds else []:
+            ratios = [r[1] / r[n] for r in rounds]
+            results.append(f"{label}_speedup_{n}_workers={_spread(ratios, 2)}")
+    results.append(_load("end"))
     print("\n".join(results))
+
+
+def _spread(values: list[float], digits: int) -> str:
+    """``median (min-max)`` of ``values``, or the one value."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{mid:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def _load(when: str) -> str:
+    """The machine's load averages (1, 5, 15 minutes): the figures are ratios, read with it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load_average_{when}={one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _live(articles: int) -> list[str]:
+    """Arguments for a live crawl of ``articles`` article URLs through the slow proxy."""
+    live = ",".join(LIVE_ARTICLE.format(n) for n in range(articles))
+    return ["-a", f"urls={live}", "-s", "DOWNLOAD_DELAY=0"]
 
 
 if __name__ == "__main__":

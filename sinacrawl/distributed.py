@@ -24,6 +24,8 @@ REDIS_FAILED = "redis_failed"
 DONE_PIPELINE_ORDER = 310
 #: After ``ReplayMiddleware`` (950): only requests that really go out wait for the shared rate.
 SHARED_RATE_ORDER = 960
+#: Nearest the engine: a worker that does not read the feed never iterates its start requests.
+FEED_READER_ORDER = 10
 
 
 class DistributedAddon:
@@ -32,8 +34,9 @@ class DistributedAddon:
     :class:`~sinacrawl.cluster.LeasingScheduler`, ``DUPEFILTER_CLASS``
     :class:`~sinacrawl.cluster.LeaseDupeFilter`, ``SCHEDULER_PERSIST`` on (a stopped worker's
     queue survives), ``SCHEDULER_SERIALIZER`` :mod:`sinacrawl.queuecodec` (JSON, never
-    pickle), :class:`~sinacrawl.cluster.DonePipeline` runs after the post writer, and
-    :class:`~sinacrawl.sharedrate.SharedRateMiddleware` holds all workers together to
+    pickle), :class:`~sinacrawl.cluster.DonePipeline` runs after the post writer,
+    :class:`~sinacrawl.cluster.FeedReaderMiddleware` lets one worker read the feed (issue 16),
+    and :class:`~sinacrawl.sharedrate.SharedRateMiddleware` holds all workers together to
     ``SINACRAWL_SHARED_RATE`` requests/second per host.
 
     The environment variable is for the spiders that can share a queue: one whose class says
@@ -60,7 +63,12 @@ class DistributedAddon:
         if not settings.get("REDIS_URL"):
             return
         try:
-            from sinacrawl.cluster import DonePipeline, LeaseDupeFilter, LeasingScheduler
+            from sinacrawl.cluster import (
+                DonePipeline,
+                FeedReaderMiddleware,
+                LeaseDupeFilter,
+                LeasingScheduler,
+            )
             from sinacrawl.sharedrate import SharedRateMiddleware
         except ImportError as exc:
             raise ImportError(
@@ -73,4 +81,7 @@ class DistributedAddon:
         settings.set_in_component_priority_dict("ITEM_PIPELINES", DonePipeline, DONE_PIPELINE_ORDER)
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", SharedRateMiddleware, SHARED_RATE_ORDER
+        )
+        settings.set_in_component_priority_dict(
+            "SPIDER_MIDDLEWARES", FeedReaderMiddleware, FEED_READER_ORDER
         )

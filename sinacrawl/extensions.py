@@ -31,7 +31,9 @@ class CrawlSummary:
     ``sinacrawl/unreachable``; this extension runs after Scrapy's CoreStats has set it), which
     ``scrapy crawl`` turns into exit status 1. A crawl stopped before its end (an unwritable
     ``POSTS_DIR``, which has said why in its own ERROR line, Ctrl-C, another tick running)
-    keeps its own finish reason.
+    keeps its own finish reason. A Redis worker whose own articles all failed has not failed
+    while other workers of its crawl wrote posts (stat ``sinacrawl/redis/done_elsewhere``,
+    :class:`~sinacrawl.cluster.LeasingScheduler`).
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -66,7 +68,9 @@ class CrawlSummary:
         # unwritable POSTS_DIR, another tick running) keeps its own reason. A post kept because
         # it is not sinacrawl's was read fine (issue 13 item 12).
         kept = int(stats.get("sinacrawl/post/kept_foreign", 0))
-        if not sum(posts.values()) + kept and reason == "finished":
+        # A worker of a distributed crawl is judged with the crawl: other workers' posts count.
+        elsewhere = int(stats.get("sinacrawl/redis/done_elsewhere", 0))
+        if not sum(posts.values()) + kept + elsewhere and reason == "finished":
             if feed_failed and not listed:
                 failure = FEED_FAILED
             elif failed or dropped or forbidden or bad_urls:

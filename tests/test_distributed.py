@@ -14,15 +14,17 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import CORPUS, REPLAY, ROOT, require_shared, run_crawl
-from tests.crawl_log import post_names
+from tests.crawl_log import CrawlLog, post_names
 
 INSTALL = "apt-get install -y redis-server"
 WRITTEN = re.compile(r"post (written|replaced): (\S+\.md) ")
 WORKER = re.compile(r"worker (\S+) on queue ")
+CONSUMER = re.compile(r"worker \S+ takes articles from the queue; another worker reads the feed")
 # Slow enough that three workers overlap and a kill lands mid-run; posts do not depend on it.
 PACE = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.03")
 
@@ -148,6 +150,13 @@ def test_three_workers_write_every_post_once(
     assert post_names(posts) == sorted(expected)  # no temp file left
     assert _written(logs) == Counter(dict.fromkeys(expected, 1))
     assert sum(1 for log in logs if WRITTEN.search(log.read_text("utf-8"))) >= 2, "no sharing"
+    # One worker read the feed (issue 16); the others only took articles from the queue.
+    stats = [CrawlLog(log.read_text("utf-8")).stats() for log in logs]
+    readers = [s for s in stats if s.get("sinacrawl/redis/feed_reader")]
+    assert len(readers) == 1 and readers[0]["sinacrawl/feed/pages"] == 2
+    assert sum(s.get("sinacrawl/feed/pages", 0) for s in stats) == 2
+    # A worker knows what the others wrote while it ran (its summary judges the crawl).
+    assert any(s.get("sinacrawl/redis/done_elsewhere", 0) > 0 for s in stats)
     done = redis_client.hkeys("sinacrawl:sina_finance:done")  # type: ignore[attr-defined]
     assert sorted(f"{d}.md" for d in done) == sorted(expected)
     assert redis_client.zcard("sinacrawl:sina_finance:requests") == 0  # type: ignore[attr-defined]
@@ -167,21 +176,28 @@ def test_a_killed_worker_loses_nothing_and_doubles_nothing(
     expected = _posts(corpus_posts)
     posts = tmp_path / "posts"
     logs = [tmp_path / f"worker{i}.log" for i in range(3)]
+    # Worker 0 starts alone and reads the feed; once it has written a post it is frozen, and
+    # killed once the other two run as mere consumers (a frozen worker's heartbeat is kept
+    # alive meanwhile, as it would be were it running: process start-up on a loaded machine
+    # can take longer than this corpus's whole crawl).
     workers = [_worker(logs[0], posts, redis_url)]
     deadline = time.monotonic() + 120
-    while not WORKER.search(logs[0].read_text("utf-8")):  # worker 0 first gets a share
+    while not WRITTEN.search(logs[0].read_text("utf-8")):
         assert workers[0].poll() is None, logs[0].read_text("utf-8")[-3000:]
         assert time.monotonic() < deadline, logs[0].read_text("utf-8")[-3000:]
         time.sleep(0.01)
-    workers += [_worker(log, posts, redis_url) for log in logs[1:]]
-    while not WRITTEN.search(logs[0].read_text("utf-8")):
-        assert workers[0].poll() is None, "worker 0 ended before writing anything"
-        assert time.monotonic() < deadline, logs[0].read_text("utf-8")[-3000:]
-        time.sleep(0.01)
-    os.kill(workers[0].pid, signal.SIGKILL)
-    assert workers[0].wait(timeout=30) == -signal.SIGKILL
+    os.kill(workers[0].pid, signal.SIGSTOP)
     match = WORKER.search(logs[0].read_text("utf-8"))
     assert match, "worker 0 never said its id"
+    frozen = f"sinacrawl:sina_finance:worker:{match[1]}"
+    workers += [_worker(log, posts, redis_url) for log in logs[1:]]
+    for log in logs[1:]:
+        while not CONSUMER.search(log.read_text("utf-8")):
+            redis_client.pexpire(frozen, 2000)  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, log.read_text("utf-8")[-3000:]
+            time.sleep(0.1)
+    os.kill(workers[0].pid, signal.SIGKILL)
+    assert workers[0].wait(timeout=30) == -signal.SIGKILL
     killed = match[1]
     leases = {
         key.rsplit(":", 1)[1]
@@ -191,6 +207,10 @@ def test_a_killed_worker_loses_nothing_and_doubles_nothing(
     done = set(redis_client.hkeys("sinacrawl:sina_finance:done"))  # type: ignore[attr-defined]
     assert leases - done, "the kill did not catch worker 0 holding an unwritten article"
     _wait(workers[1:], logs[1:])
+    # Worker 0 read the feed: one of the others read it again, so this run lost nothing.
+    assert _posts(posts) == expected
+    stats = [CrawlLog(log.read_text("utf-8")).stats() for log in logs[1:]]
+    assert sorted(s.get("sinacrawl/redis/feed_taken_over", 0) for s in stats) == [0, 1]
     heartbeat = f"sinacrawl:sina_finance:worker:{killed}"
     while redis_client.exists(heartbeat):  # type: ignore[attr-defined]
         time.sleep(0.1)
@@ -239,3 +259,97 @@ def test_leases_follow_live_workers_and_done_follows_the_feed_mtime(
     assert b.claim("x", float(written) + 60) is Claim.UNLEASED
     assert b.admit("x", float(written) + 60) is Admission.LEASED
     assert a.claim("get", None) is Claim.UNLEASED
+
+
+def _round_trips(client: Any) -> int:
+    """The server's read events so far (a pipeline or a script call is one), minus this one."""
+    return int(client.info("stats")["total_reads_processed"]) - 1
+
+
+def test_each_step_of_an_article_is_one_round_trip(redis_url: str, redis_client: Any) -> None:
+    """Issue 16: admit + push, pop + claim, done mark + lease drop: one round trip each."""
+    import redis
+
+    from sinacrawl.cluster import Admission, ClusterState, Keys, Taken
+
+    def worker() -> ClusterState:
+        server = redis.Redis.from_url(redis_url)
+        state = ClusterState(server, Keys.for_spider("t"), 60.0, 3600.0, "h:/posts")
+        state.beat()
+        return state
+
+    a, b = worker(), worker()
+    entry = b'{"meta":{"docid":"x"},"url":"u"}'
+    before = _round_trips(redis_client)
+    assert a.admit("x", None, (-5, entry)) is Admission.LEASED
+    assert _round_trips(redis_client) - before == 2  # the call and INFO
+    assert redis_client.zrange("sinacrawl:t:requests", 0, -1, withscores=True) == [
+        (entry.decode(), -5.0)
+    ]
+    assert a.admit("x", None, (-5, b"another")) is Admission.IN_FLIGHT
+    assert redis_client.zcard("sinacrawl:t:requests") == 1  # not pushed twice
+
+    before = _round_trips(redis_client)
+    assert b.take() == Taken(entry, "x", None)
+    assert _round_trips(redis_client) - before == 2
+    assert redis_client.get("sinacrawl:t:lease:x") == b.worker_id  # the lease moved with it
+    assert b.take() is None
+
+    before = _round_trips(redis_client)
+    b.mark_done("x")
+    assert _round_trips(redis_client) - before == 2
+    written = float(redis_client.hget("sinacrawl:t:done", "x").split(" ")[0])
+    redis_client.zadd("sinacrawl:t:requests", {entry: 0, b'{"meta":{}}': 1, b"[1": 2})
+    assert a.take() == Taken(entry, "x", written)  # done: the caller skips it
+    assert a.take() == Taken(b'{"meta":{}}', None, None)  # no docid: nothing claimed
+    assert a.take() == Taken(b"[1", None, None)  # not JSON: for the codec to reject
+    assert redis_client.get("sinacrawl:t:lease:x") is None
+
+
+def test_one_worker_reads_the_feed_and_a_gone_reader_is_replaced(
+    redis_url: str, redis_client: Any
+) -> None:
+    import redis
+
+    from sinacrawl.cluster import ClusterState, Feed, Keys
+
+    def worker() -> ClusterState:
+        server = redis.Redis.from_url(redis_url)
+        state = ClusterState(server, Keys.for_spider("t"), 60.0, 3600.0, "h:/posts")
+        state.beat()
+        return state
+
+    a, b = worker(), worker()
+    assert a.read_feed() is Feed.MINE and a.reads_feed
+    assert b.read_feed() is Feed.READING and not b.reads_feed
+    assert b.survey() == (True, Feed.READING)  # a is busy reading
+    a.set_busy(False)
+    assert b.survey() == (False, Feed.READING)
+    a.feed_done()
+    assert b.read_feed() is Feed.READ
+    a.retire()  # gone after the feed's end: nobody reads it again in this run
+    assert b.survey() == (False, Feed.READ)
+    c = worker()  # a worker of a later run reads it
+    assert c.read_feed() is Feed.MINE
+    c.retire()  # gone before the feed's end (killed: its heartbeat lapsed)
+    assert b.survey(take_over=False) == (False, Feed.READING)
+    assert b.survey() == (False, Feed.MINE) and b.reads_feed
+    assert redis_client.get("sinacrawl:t:feed") == f"reading {b.worker_id}"
+    assert 0 < redis_client.pttl("sinacrawl:t:feed") <= 3_600_000
+
+
+@pytest.mark.parametrize(("elsewhere", "reason"), [(0, "all_failed"), (3, None)])
+def test_a_worker_is_judged_with_its_crawl(elsewhere: int, reason: str | None) -> None:
+    """A worker whose one article was dropped has not failed while the others wrote posts."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from sinacrawl.extensions import CrawlSummary
+
+    crawler = get_crawler(Spider)
+    assert crawler.stats is not None
+    crawler.stats.set_value("sinacrawl/dropped/no_date", 1)
+    if elsewhere:
+        crawler.stats.set_value("sinacrawl/redis/done_elsewhere", elsewhere)
+    CrawlSummary(crawler.stats).spider_closed(Spider("s"), "finished")
+    assert crawler.stats.get_value("finish_reason") == reason

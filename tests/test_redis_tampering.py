@@ -28,6 +28,7 @@ from tests.test_distributed import _free_port, redis_client, redis_url  # noqa: 
 
 QUEUE = "sinacrawl:sina_finance:requests"
 DONE = "sinacrawl:sina_finance:done"
+FEED = "sinacrawl:sina_finance:feed"
 ARTICLE = "https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml"
 #: The feed's ``mtime`` of that article in tests/fixtures/replay (2021-12-21 06:56:42 UTC).
 ARTICLE_MTIME = 1640069802
@@ -165,6 +166,24 @@ def test_a_lease_held_forever_by_a_fake_worker_lapses(
     log = _crawl(tmp_path / "posts", redis_url, timeout=60)
     assert log.summary()["written"] == "4"
     assert log.stats()["sinacrawl/redis/bad_state"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("plant", "problem"),
+    [
+        (lambda r: r.set(FEED, "reading evil:1:ab"), "implausible feed mark"),  # no expiry
+        (lambda r: r.hset(FEED, "reading", "evil:1:ab"), "feed key of type hash"),
+    ],
+)
+def test_a_planted_feed_mark_does_not_stop_the_feed(
+    tmp_path: Path, redis_url: str, redis_client: Any, plant: Any, problem: str
+) -> None:
+    """Issue 16: the feed's reader is named in Redis; a mark no worker wrote is replaced."""
+    plant(redis_client)
+    log = _crawl(tmp_path / "posts", redis_url)
+    assert log.summary()["written"] == "4"
+    assert _warnings(log, "Redis state ignored") == [f"Redis state ignored: {problem} {FEED}"]
+    assert log.stats()["sinacrawl/redis/feed_reader"] == 1
 
 
 def test_keys_of_the_wrong_type_are_ignored(
