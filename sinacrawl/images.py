@@ -239,7 +239,8 @@ class LocalImagesPipeline(FilesPipeline):
         settings = crawler.settings
         folder = settings.get("SINACRAWL_IMAGES_DIR") or ""
         if not folder:
-            raise NotConfigured("SINACRAWL_IMAGES_DIR is not set: posts keep Sina's image URLs")
+            # Off by default: no message, so Scrapy logs no "Disabled …" WARNING every crawl.
+            raise NotConfigured
         return cls(
             str(Path(folder).absolute()),
             crawler=crawler,
