@@ -13,12 +13,14 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import Settings
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from sinacrawl.images import ImageNotStored, ImageStore, image_extension, images_url_prefix
 from sinacrawl.middlewares import BlockedRequest, ReplayMiddleware, RequestGuardMiddleware
 from sinacrawl.post import parse_post
+from sinacrawl.settingcheck import check_settings
 from sinacrawl.storage import NotRegularFileError
 from tests.conftest import CORPUS, FIXTURES, REPLAY, require_shared, run_crawl
 from tests.crawl_log import CrawlLog
@@ -136,6 +138,26 @@ def test_a_later_crawl_downloads_nothing_again(bundled: tuple[Path, CrawlLog]) -
     assert after == before
 
 
+def test_a_post_image_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
+    images, outside = tmp_path / "images", tmp_path / "outside"
+    images.mkdir()
+    outside.mkdir()
+    (images / "kyamrmz0151960").symlink_to(outside)
+    log = _crawl(tmp_path / "_posts", images, REPLAY)
+    assert list(outside.iterdir()) == []
+    sina = "https://n.sinaimg.cn/finance/transform/116/w550h366/20211221/a1b2-c3d4.jpg"
+    body, headimg, _ = _body_and_head(tmp_path / "_posts/kyamrmz0151960.md")
+    assert headimg == sina and f'<img src="{sina}" alt="会议现场"' in body
+    article = "https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml"
+    assert [message for _, message in log.lines("WARNING")] == [
+        "image not stored, the post keeps its URL: cannot write "
+        f"kyamrmz0151960/2777f6ca4f85cf04.jpg: a symlink: {sina} ({article})"
+    ]
+    stats = log.stats()
+    assert (stats["sinacrawl/images/downloaded"], stats["sinacrawl/images/failed"]) == (1, 1)
+    assert log.summary()["written"] == "4"
+
+
 @pytest.fixture(scope="module")
 def edge_cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CrawlLog]:
     """tests/fixtures/images: one article whose images all load, one whose images fail."""
@@ -250,6 +272,15 @@ def test_images_url_prefix_is_a_site_path_or_https() -> None:
     for bad in ("images/", "javascript:alert(1)", "//evil.example/", "http://a.example/"):
         with pytest.raises(ValueError, match="SINACRAWL_IMAGES_URL"):
             images_url_prefix(bad)
+
+
+def test_bad_image_settings_are_usage_errors() -> None:
+    settings = Settings({"SINACRAWL_IMAGES_URL": "images/", "SINACRAWL_IMAGES_MAXSIZE": "0"})
+    assert check_settings(settings) == [
+        "SINACRAWL_IMAGES_URL='images/': allowed values are a path on the site (/images/) or "
+        "an https URL",
+        "SINACRAWL_IMAGES_MAXSIZE='0': allowed values are a whole number from 1 up",
+    ]
 
 
 def test_store_never_writes_through_a_symlink(tmp_path: Path) -> None:
