@@ -95,6 +95,9 @@ def test_bundled_replay_stores_each_image_and_the_post_points_at_it(
     stats = log.stats()
     assert stats["sinacrawl/images/downloaded"] == 2
     assert "sinacrawl/images/failed" not in stats and "replay/miss" not in stats
+    # the front-matter schema takes a path on the site for headimg/thumbnail
+    assert "'spidermon/validation/items/errors'" not in log.text
+    assert "'spidermon/validation/items': 4" in log.text
 
 
 def test_with_images_on_only_the_image_urls_change(

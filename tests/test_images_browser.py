@@ -29,7 +29,7 @@ IMAGES = FIXTURES / "images"
 ARTICLE = "https://finance.sina.com.cn/china/2026-12-01/doc-iimgfix0000001.shtml"
 #: What the reader's browser is asked to load, read after every image has settled.
 _READ_IMAGES = """async () => {
-  const images = [...document.querySelectorAll('#post img, .post-cover img, img.headimg')];
+  const images = [...document.images];
   await Promise.all(images.map(img => img.decode().catch(() => null)));
   return images.map(img => ({
     src: img.currentSrc || img.src, width: img.naturalWidth, complete: img.complete,
@@ -114,12 +114,14 @@ def test_every_image_shows_and_no_request_leaves_127_0_0_1(
             seen[post.stem] = page.evaluate(_READ_IMAGES)
         browser.close()
     for post in with_images:
-        wanted = re.findall('<img src="([^"]*)"', post.body)
-        shown = [urlsplit(image["src"]).path for image in seen[post.stem]]
-        assert all(src.startswith("/images/") for src in wanted), post.stem
-        assert set(wanted) <= set(shown), (post.stem, wanted, shown)
-        assert [i for i in seen[post.stem] if not (i["complete"] and i["width"] > 0)] == []
-        assert all(urlsplit(i["src"]).netloc == urlsplit(base).netloc for i in seen[post.stem])
+        wanted = {*re.findall('<img src="([^"]*)"', post.body), post.fields.headimg} - {""}
+        assert all(src.startswith(f"/images/{post.stem}/") for src in wanted), post.stem
+        shown = seen[post.stem]
+        # every image of the post is on its page (the header photo once, body or banner)
+        assert wanted <= {urlsplit(image["src"]).path for image in shown}, (post.stem, shown)
+        # and every image on the page came from 127.0.0.1 and decoded
+        assert [i for i in shown if not (i["complete"] and i["width"] > 0)] == []
+        assert {urlsplit(i["src"]).netloc for i in shown} == {urlsplit(base).netloc}
     # No image, and nothing at all of Sina's, was asked for off 127.0.0.1; the theme's own
     # scripts and fonts on unpkg.com (README, Publish the blog) are the only requests refused.
     assert [(kind, url) for kind, url in off_host if kind == "image"] == []
