@@ -122,6 +122,10 @@ def test_with_images_on_only_the_image_urls_change(
         for local, sina in local_to_sina.items():
             text = text.replace(local, sina)
         assert text == off[name], name
+    # Turned on for a folder of older posts: one refreshing crawl gives them their copies.
+    log = _crawl(tmp_path, tmp_path / "images", REPLAY, "-s", "POSTS_REFRESH=1")
+    assert (log.summary()["replaced"], log.summary()["unchanged"]) == ("2", "2")
+    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.glob("*.md")} == on
 
 
 def test_a_later_crawl_downloads_nothing_again(bundled: tuple[Path, CrawlLog]) -> None:
