@@ -17,14 +17,15 @@ import logging
 import os
 import re
 import stat
+from collections import defaultdict
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn, Self
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline, FSFilesStore
@@ -36,7 +37,8 @@ from twisted.python.failure import Failure
 
 from sinacrawl.docid import post_filename
 from sinacrawl.items import ArticleItem
-from sinacrawl.storage import NotRegularFileError, replace_atomic
+from sinacrawl.pipelines import UNWRITABLE
+from sinacrawl.storage import NotRegularFileError, check_writable, replace_atomic
 from sinacrawl.theme_safety import DEFAULT_IMAGE_HOSTS, attribute_url, is_image_host
 
 __all__ = [
@@ -136,6 +138,12 @@ class ImageStore(FSFilesStore):
     replaced, its target untouched), and only regular files count as stored (issue 13 item 11).
     """
 
+    def __init__(self, basedir: str | os.PathLike[str]) -> None:
+        # Scrapy's store creates its folder here; LocalImagesPipeline.open_spider does, so
+        # that a folder that cannot be written stops the crawl with one ERROR line.
+        self.basedir = str(basedir)
+        self.created_directories = defaultdict(set)
+
     def persist_file(
         self,
         path: str | os.PathLike[str],
@@ -226,6 +234,8 @@ class LocalImagesPipeline(FilesPipeline):
         image_hosts: tuple[str, ...] = DEFAULT_IMAGE_HOSTS,
     ) -> None:
         super().__init__(store_uri, crawler=crawler)
+        # Scrapy 2.19's media pipelines key their per-crawl cache of results by
+        # self._fingerprinter; a post's image must be looked up in that post's folder.
         self._fingerprinter = _PerPostFingerprinter(crawler.request_fingerprinter)
         assert crawler.stats is not None
         self.stats: StatsCollector = crawler.stats
@@ -248,6 +258,25 @@ class LocalImagesPipeline(FilesPipeline):
             maxsize=settings.getint("SINACRAWL_IMAGES_MAXSIZE", DEFAULT_MAXSIZE),
             image_hosts=tuple(settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS))),
         )
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        """Create the images folder and prove it writable, before any request.
+
+        :raises CloseSpider: (finish reason ``posts_dir_unwritable``, one ERROR line naming
+            the folder) when it cannot be created or written.
+        """
+        folder = Path(self.image_store.basedir)
+        try:
+            check_writable(folder)
+        except OSError as exc:
+            logger.error(
+                "cannot write images into SINACRAWL_IMAGES_DIR %s: %s; the crawl stops before "
+                "any request",
+                folder,
+                exc.strerror or exc,
+            )
+            raise CloseSpider(UNWRITABLE) from exc
+        super().open_spider()
 
     @staticmethod
     def _post(item: ArticleItem) -> str:

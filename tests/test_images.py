@@ -165,6 +165,23 @@ def test_a_post_image_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> Non
     assert log.summary()["written"] == "4"
 
 
+def test_an_images_folder_that_cannot_be_written_stops_the_crawl(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    images = tmp_path / "file" / "images"
+    result = run_crawl(
+        "-s", f"REPLAY_DIR={REPLAY}", "-s", f"POSTS_DIR={tmp_path / 'posts'}",
+        "-s", f"SINACRAWL_IMAGES_DIR={images}",
+    )  # fmt: skip
+    assert result.returncode == 1
+    log = CrawlLog(result.stderr)
+    assert log.errors() == [
+        f"cannot write images into SINACRAWL_IMAGES_DIR {images}: Not a directory; the crawl "
+        "stops before any request"
+    ]
+    assert "'finish_reason': 'posts_dir_unwritable'" in result.stderr
+    assert "replay/hit" not in log.text and list((tmp_path / "posts").glob("*.md")) == []
+
+
 @pytest.fixture(scope="module")
 def edge_cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CrawlLog]:
     """tests/fixtures/images: one article whose images all load, one whose images fail."""
