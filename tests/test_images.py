@@ -237,10 +237,11 @@ def test_failed_offsite_oversize_and_non_images_keep_their_url(
         "https://p.ssl.qhimg.com/t01a2b3c4d5e6f7.jpg",
         *(FAILING.format(name) for name in ("dead-404", "html-page", "lying-type", "too-big")),
         FAILING.format("not-recorded"),
+        FAILING.format("slow"),
     ]
     sources = re.findall('<img src="([^"]*)"', body)
     assert sources == [f"/images/imgfix0000002/{_hash(MEETING)}.jpg", *kept]
-    assert body.count('referrerpolicy="no-referrer"') == 7
+    assert body.count('referrerpolicy="no-referrer"') == 8
     article = ARTICLE.format(2)
     prefix = "image not stored, the post keeps its URL: "
     assert [message for _, message in log.lines("WARNING")] == [
@@ -253,10 +254,12 @@ def test_failed_offsite_oversize_and_non_images_keep_their_url(
         f"{prefix}replayed body of 18084 bytes is larger than DOWNLOAD_MAXSIZE (8192 bytes): "
         f"{kept[4]} ({article})",
         f"{prefix}replay miss: not in {IMAGES}: {kept[5]} ({article})",
+        f"{prefix}User timeout caused connection failure: replayed timeout.: {kept[6]} ({article})",
     ]
     stats = log.stats()
     assert stats["sinacrawl/images/downloaded"] == 5
-    assert stats["sinacrawl/images/failed"] == 5
+    assert stats["sinacrawl/images/failed"] == 6
+    assert stats["replay/timeout"] == 3  # retried twice, as any request
     assert stats["sinacrawl/images/offsite"] == 1
     assert (stats["replay/miss"], stats["replay/too_large"]) == (1, 1)
     assert log.summary()["written"] == "2"
