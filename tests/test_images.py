@@ -316,6 +316,7 @@ def test_store_never_writes_through_a_symlink(tmp_path: Path) -> None:
     store = ImageStore(str(tmp_path / "images"))
     outside = tmp_path / "outside"
     outside.mkdir()
+    (tmp_path / "images").mkdir()
     (tmp_path / "images" / "post1").symlink_to(outside)
     with pytest.raises(NotRegularFileError):
         store.persist_file("post1/abc.jpg", BytesIO(b"\xff\xd8\xff"), None)  # type: ignore[arg-type]
