@@ -38,7 +38,12 @@ from twisted.python.failure import Failure
 from sinacrawl.docid import post_filename
 from sinacrawl.items import ArticleItem
 from sinacrawl.pipelines import UNWRITABLE
-from sinacrawl.storage import NotRegularFileError, check_writable, replace_atomic
+from sinacrawl.storage import (
+    NotRegularFileError,
+    check_writable,
+    remove_stale_temps,
+    replace_atomic,
+)
 from sinacrawl.theme_safety import DEFAULT_IMAGE_HOSTS, attribute_url, is_image_host
 
 __all__ = [
@@ -143,6 +148,10 @@ class ImageStore(FSFilesStore):
         # that a folder that cannot be written stops the crawl with one ERROR line.
         self.basedir = str(basedir)
         self.created_directories = defaultdict(set)
+        #: post folders written into during this crawl, and the temporary files a killed
+        #: earlier crawl left in them and that were removed (:func:`remove_stale_temps`)
+        self.seen_folders: set[Path] = set()
+        self.stale_removed = 0
 
     def persist_file(
         self,
@@ -152,7 +161,9 @@ class ImageStore(FSFilesStore):
         meta: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Write ``buf`` to ``path`` (``<post name>/<file>``, relative to the store).
+        """Write ``buf`` to ``path`` (``<post name>/<file>``, relative to the store); the first
+        write into a post's folder in a crawl removes the temporary files a killed crawl left
+        there (only sinacrawl's own, :func:`~sinacrawl.storage.remove_stale_temps`).
 
         :raises NotRegularFileError: when the post's folder is a symlink or not a folder.
         :raises OSError: when the file cannot be written (disk full).
@@ -165,6 +176,9 @@ class ImageStore(FSFilesStore):
             mode = folder.lstat().st_mode
             if not stat.S_ISDIR(mode):
                 raise NotRegularFileError(folder, symlink=stat.S_ISLNK(mode)) from None
+        if folder not in self.seen_folders:
+            self.seen_folders.add(folder)
+            self.stale_removed += remove_stale_temps(folder)
         replace_atomic(target, buf.getvalue())
 
     def regular_file(self, path: str) -> bool:
@@ -277,6 +291,14 @@ class LocalImagesPipeline(FilesPipeline):
             )
             raise CloseSpider(UNWRITABLE) from exc
         super().open_spider()
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        """Stat ``sinacrawl/images/stale_temp_removed``: temporary files of a killed crawl
+        removed from the post folders written into."""
+        if self.image_store.stale_removed:
+            self.stats.set_value(
+                "sinacrawl/images/stale_temp_removed", self.image_store.stale_removed
+            )
 
     @staticmethod
     def _post(item: ArticleItem) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -163,6 +164,21 @@ def test_a_post_image_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> Non
     stats = log.stats()
     assert (stats["sinacrawl/images/downloaded"], stats["sinacrawl/images/failed"]) == (1, 1)
     assert log.summary()["written"] == "4"
+
+
+def test_temporary_files_a_killed_crawl_left_are_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "images" / "kyamrmz0151960"
+    folder.mkdir(parents=True)
+    stale = folder / ".2777f6ca4f85cf04.jpg.otherhost.4242.0badcafe.tmp"
+    others = [folder / ".notes.tmp", folder / ".2777f6ca4f85cf04.jpg.otherhost.4242.tmp.bak"]
+    for path in (stale, *others):
+        path.write_bytes(b"\xff\xd8\xff")
+        os.utime(path, (time.time() - 7200, time.time() - 7200))
+    log = _crawl(tmp_path / "_posts", tmp_path / "images", REPLAY)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".2777f6ca4f85cf04.jpg.otherhost.4242.tmp.bak", ".notes.tmp", "2777f6ca4f85cf04.jpg",
+    ]  # fmt: skip
+    assert log.stats()["sinacrawl/images/stale_temp_removed"] == 1
 
 
 def test_an_images_folder_that_cannot_be_written_stops_the_crawl(tmp_path: Path) -> None:
