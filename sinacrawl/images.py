@@ -69,6 +69,7 @@ IMAGE_TYPES: tuple[tuple[bytes, str], ...] = (
     (b"GIF87a", ".gif"),
     (b"GIF89a", ".gif"),
 )
+#: Every extension a stored copy may have (:data:`IMAGE_TYPES`, and WebP).
 _EXTENSIONS = (".jpg", ".png", ".gif", ".webp")
 #: A body ``<img>`` tag as :func:`sinacrawl.clean.clean_body` writes it (nh3's serializer: the
 #: attributes double-quoted, ``<`` never inside a tag; no ``>`` in a kept value, see
@@ -260,6 +261,8 @@ class LocalImagesPipeline(FilesPipeline):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
+        """The pipeline from the settings; :class:`NotConfigured` when ``SINACRAWL_IMAGES_DIR``
+        is empty."""
         settings = crawler.settings
         folder = settings.get("SINACRAWL_IMAGES_DIR") or ""
         if not folder:
@@ -324,6 +327,8 @@ class LocalImagesPipeline(FilesPipeline):
     def get_media_requests(
         self, item: ArticleItem, info: MediaPipeline.SpiderInfo
     ) -> list[Request]:
+        """One request per image to copy (``download_maxsize``, the post's name in ``meta``);
+        an image off the image hosts is counted and logged here, never requested."""
         wanted, offsite = self._requestable(item)
         for url in offsite:
             self.stats.inc_value("sinacrawl/images/offsite")
@@ -338,6 +343,8 @@ class LocalImagesPipeline(FilesPipeline):
     def media_to_download(  # type: ignore[override]
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> FileInfo | None:
+        """The stored copy (any extension, however old: ``uptodate``), else ``None``:
+        download it."""
         stem = self._stem(request)
         for extension in _EXTENSIONS:
             path = stem + extension
@@ -410,6 +417,8 @@ class LocalImagesPipeline(FilesPipeline):
     def item_completed(
         self, results: list[FileInfoOrError], item: ArticleItem, info: MediaPipeline.SpiderInfo
     ) -> ArticleItem:
+        """Point the post's body ``<img src>``, ``headimg`` and ``thumbnail`` at the stored
+        copies; log and count each image that failed (its URL stays)."""
         local: dict[str, str] = {}
         wanted, _ = self._requestable(item)
         for url, (ok, value) in zip(wanted, results, strict=True):
