@@ -22,6 +22,7 @@ from w3lib.url import canonicalize_url
 from sinacrawl.docid import post_filename
 from sinacrawl.layout import PostLocator
 from sinacrawl.replay import TIMEOUT, ManifestEntry, ReplayError, append_entry, load_manifest
+from sinacrawl.theme_safety import DEFAULT_IMAGE_HOSTS
 from sinacrawl.urlguard import SINA_DOMAINS, url_problem
 
 __all__ = [
@@ -51,7 +52,9 @@ class RequestGuardMiddleware:
     filter obeys; this check has no such exception.
 
     Setting ``SINACRAWL_EXTRA_DOMAINS`` (list of domains, default empty): hosts allowed besides
-    :data:`~sinacrawl.urlguard.SINA_DOMAINS`, with their subdomains. A refused request is one
+    :data:`~sinacrawl.urlguard.SINA_DOMAINS`, with their subdomains; with
+    ``SINACRAWL_IMAGES_DIR`` set, ``SINACRAWL_IMAGE_HOSTS`` (Sina's image CDN, ``sinaimg.cn``)
+    are allowed too, for the local copies of images (issue 15 item 1). A refused request is one
     WARNING line (``request blocked: <reason>: <detail>: <url>``, plus ``(redirected from
     <url>)`` for a redirect), the stat ``sinacrawl/request_blocked/<reason>``, and a
     :class:`BlockedRequest` for the request's errback, which counts the lost article or feed
@@ -65,7 +68,10 @@ class RequestGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
-        extra = crawler.settings.getlist("SINACRAWL_EXTRA_DOMAINS")
+        settings = crawler.settings
+        extra = settings.getlist("SINACRAWL_EXTRA_DOMAINS")
+        if settings.get("SINACRAWL_IMAGES_DIR"):
+            extra += settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS))
         return cls((*SINA_DOMAINS, *extra), crawler.stats)
 
     def process_request(self, request: Request) -> None:

@@ -86,8 +86,9 @@ FRONT_MATTER_SCHEMA: dict[str, Any] = {
             "pattern": "^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d\\d "
             "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \\d{4} \\d\\d:\\d\\d:\\d\\d GMT$",
         },
-        "headimg": {"type": "string", "pattern": "^(https://.*)?$"},
-        "thumbnail": {"type": "string", "pattern": "^(https://.*)?$"},
+        # an https URL, or a path on the blog (SINACRAWL_DEFAULT_HEADIMG, SINACRAWL_IMAGES_DIR)
+        "headimg": {"type": "string", "pattern": "^(https://.*|/[^/].*)?$"},
+        "thumbnail": {"type": "string", "pattern": "^(https://.*|/[^/].*)?$"},
         "body": {"type": "string", "minLength": 1},
         # opt-in keys (issue 15): absent, None or empty when their setting is off
         "updated": {

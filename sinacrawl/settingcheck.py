@@ -65,6 +65,17 @@ def _default_headimg(settings: BaseSettings, name: str) -> str | None:
     return None
 
 
+def _images_url(settings: BaseSettings, name: str) -> str | None:
+    # Imported here, as above: sinacrawl.images imports Scrapy's media pipelines.
+    from sinacrawl.images import images_url_prefix
+
+    try:
+        images_url_prefix(str(settings.get(name)))
+    except ValueError:
+        return "a path on the site (/images/) or an https URL"
+    return None
+
+
 def _iso_time(settings: BaseSettings, name: str) -> str | None:
     try:
         datetime.fromisoformat(str(settings.get(name)))
@@ -109,6 +120,8 @@ SETTING_KINDS: dict[str, Callable[[BaseSettings, str], str | None]] = {
     "SINACRAWL_SHARED_RATE": _number(0, None, whole=False),
     "SINACRAWL_REDIS_IDLE_POLL": _number(0.001, None, whole=False),
     "SINACRAWL_DEFAULT_HEADIMG": _default_headimg,
+    "SINACRAWL_IMAGES_URL": _images_url,
+    "SINACRAWL_IMAGES_MAXSIZE": _number(1, None, whole=True),
     "SINACRAWL_CHANNELS": _dict,
     "SINACRAWL_7X24_CHANNELS": _dict,
 }

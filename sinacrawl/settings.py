@@ -46,6 +46,9 @@ SPIDER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "sinacrawl.pipelines.FieldsPipeline": 100,
     "sinacrawl.pipelines.BodyPipeline": 200,
+    # SINACRAWL_IMAGES_DIR (off by default): the post's images stored locally before it is
+    # written (issue 15 item 1).
+    "sinacrawl.images.LocalImagesPipeline": 250,
     "sinacrawl.pipelines.PostWriterPipeline": 300,
     # Checks each written post's fields against the front-matter schema (monitor front_matter).
     "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 800,
@@ -93,6 +96,12 @@ SINACRAWL_TAGS = False
 SINACRAWL_DESCRIPTION = False
 # Opt-in body change (issue 15): a captioned image becomes <figure>/<figcaption>.
 SINACRAWL_FIGURES = False
+# Local copies of the posts' images (issue 15 item 1): the folder the blog serves at
+# SINACRAWL_IMAGES_URL (Hexo: source/images beside source/_posts); empty = off, posts keep
+# Sina's URLs. SINACRAWL_IMAGES_MAXSIZE: bytes per image.
+SINACRAWL_IMAGES_DIR = ""
+SINACRAWL_IMAGES_URL = "/images/"
+SINACRAWL_IMAGES_MAXSIZE = 5 * 1024 * 1024
 # Hosts (and their subdomains) a headimg/thumbnail may come from: Sina's image hosts (issue 13).
 SINACRAWL_IMAGE_HOSTS = ["sinaimg.cn", "image2.sina.com.cn"]
 SINACRAWL_RUN_LOCK = True

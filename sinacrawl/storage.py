@@ -25,10 +25,11 @@ __all__ = [
 #: ``O_NOFOLLOW``: opening a symlink fails (ELOOP) instead of opening its target.
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 #: The temporary files sinacrawl creates: ``.<name>.<host>.<pid>.<8 hex>.tmp``, where name is a
-#: post file name, ``write-check`` (the start-up probe) or ``written.jsonl`` (the state log of
-#: :mod:`sinacrawl.written`). Earlier versions left ``.<name>.<host>.<pid>.tmp``.
+#: post file name, ``write-check`` (the start-up probe), ``written.jsonl`` (the state log of
+#: :mod:`sinacrawl.written`) or an image copy's (:mod:`sinacrawl.images`: 16 hex digits and
+#: ``.jpg``, ``.png``, ``.gif`` or ``.webp``). Earlier versions left ``.<name>.<host>.<pid>.tmp``.
 _TEMP = re.compile(
-    r"\.(?:[A-Za-z0-9-]+\.md|write-check|written\.jsonl)"
+    r"\.(?:[A-Za-z0-9-]+\.md|write-check|written\.jsonl|[0-9a-f]{16}\.(?:jpg|png|gif|webp))"
     r"\.(?P<host>[A-Za-z0-9.-]+)\.(?P<pid>[0-9]+)(?:\.[0-9a-f]{8})?\.tmp"
 )
 _HOST_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
