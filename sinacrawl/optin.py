@@ -1,4 +1,5 @@
-"""The opt-in values of issue 15: Sina's keywords as ``tags``, a ``description`` (summary) and
+"""The opt-in values of issue 15: Sina's keywords and the article's stock names as ``tags``, a
+``description`` (summary), the ``<!-- more -->`` excerpt mark, the outlet of the credit line and
 captioned images as ``<figure>``. Each is off by default; they are used only when its setting is
 on.
 """
@@ -11,8 +12,18 @@ import lxml.html
 from lxml.html import HtmlElement, builder
 
 from sinacrawl.post import clean_value
+from sinacrawl.theme_safety import safe_title
 
-__all__ = ["DESCRIPTION_LIMIT", "make_figures", "page_keywords", "summary"]
+__all__ = [
+    "DESCRIPTION_LIMIT",
+    "MORE",
+    "insert_more",
+    "make_figures",
+    "page_keywords",
+    "page_outlet",
+    "stock_names",
+    "summary",
+]
 
 #: The longest ``description``, in characters (issue 15 item 3).
 DESCRIPTION_LIMIT = 120
@@ -24,13 +35,29 @@ _BYLINE = re.compile(
     r"\s*[：:|｜/丨]"
 )
 _SENTENCE_END = re.compile("[。！？!?…]")
+#: Sina's stock list of an article, a comment at the end of ``#artibody``:
+#: ``<!-- news_keyword_pub,stock,sz000001&sh600000 -->`` (market ``stock``, ``usstock``, …,
+#: then the codes joined by ``&``; empty on most pages). Seen in 80 of ../shared/corpus's 91 pages.
+_STOCK_LIST = re.compile(r"\s*news_keyword_pub\s*,\s*\w*\s*,(.*)", re.DOTALL)
+_STOCK_CODE = re.compile(r"[A-Za-z0-9.]{1,16}")
+#: The longest stock name kept, in characters: names are short (``宁德时代``, ``摩根大通``).
+STOCK_NAME_LIMIT = 30
+#: Hexo's excerpt mark (hexo/lib/plugins/filter/after_post_render/excerpt.js): what precedes it
+#: is the post's ``excerpt``, shown on the index pages.
+MORE = "<!-- more -->"
+_BLOCK_TAG = re.compile(
+    r"<(/?)(p|div|blockquote|ul|ol|li|table|caption|td|th|figure|center|pre|h[1-6])\b[^>]*>",
+    re.IGNORECASE,
+)
 
 
 def page_keywords(doc: HtmlElement) -> tuple[str, ...]:
     """Sina's keywords of an article page: ``<meta name="keywords">`` then the ``data-wbkey``
     of ``#keywords`` (the "文章关键词" box under the 2018+ template), split on ``,``, ``，``
-    and ``、``, each one line (:func:`~sinacrawl.post.clean_value`), the first of duplicates
-    kept, in page order. Empty when the page has none (issue 15 item 2).
+    and ``、``, each one line that a theme printing it raw cannot read as markup
+    (:func:`~sinacrawl.theme_safety.safe_title`: Volantis 6.8.3 prints tag names unescaped in
+    ``layout/_meta/tags.ejs``), the first of duplicates kept, in page order. Empty when the page
+    has none (issue 15 item 2).
 
     >>> page_keywords(lxml.html.fromstring(
     ...     '<html><head><meta name="keywords" content="央行,降准，央行"></head>'
@@ -44,10 +71,71 @@ def page_keywords(doc: HtmlElement) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for value in raw:
         for part in _KEYWORD_SPLIT.split(str(value)):
-            keyword = clean_value(part)
+            keyword = safe_title(part)
             if keyword:
                 seen.setdefault(keyword, None)
     return tuple(seen)
+
+
+def stock_names(doc: HtmlElement) -> tuple[str, ...]:
+    """The names of the stocks in the article's ``news_keyword_pub`` stock list (issue 15 item
+    2, ``SINACRAWL_STOCK_TAGS``), in the list's order, each once. A code's name is the text of
+    the first link in the page to its quote page (an ``href`` with the code as a path segment or
+    file name: ``…/realstock/company/sz000001/nc.shtml``, ``…/usstock/quotes/MSFT.html``, the
+    ``<span id="stock_sz000001"><a class="keyword">平安银行</a></span>`` Sina puts in the body).
+    A code without such a link (Sina lists ``sh000300`` on
+    ``finance.sina.com.cn/…/doc-imcwiwss4046549.shtml`` with an empty link), or whose name is
+    longer than :data:`STOCK_NAME_LIMIT`, gives no name. Names are made inert like keywords
+    (:func:`~sinacrawl.theme_safety.safe_title`).
+
+    >>> stock_names(lxml.html.fromstring(
+    ...     '<div><p><a href="https://finance.sina.com.cn/realstock/company/sz000001/nc.shtml">'
+    ...     '平安银行</a>、<a href="/x/sh600000/nc.shtml"> </a></p>'
+    ...     '<!-- news_keyword_pub,stock,sz000001&sh600000&sz000001 --></div>'))
+    ('平安银行',)
+    """
+    codes: dict[str, None] = {}
+    for comment in doc.xpath("//comment()[contains(., 'news_keyword_pub')]"):
+        listed = _STOCK_LIST.match(comment.text or "")
+        for code in listed.group(1).split("&") if listed else ():
+            if _STOCK_CODE.fullmatch(code.strip()):
+                codes.setdefault(code.strip(), None)
+    if not codes:
+        return ()
+    links = [
+        (str(link.get("href")), safe_title(link.text_content()))
+        for link in doc.xpath("//a[@href]")
+    ]
+    names: dict[str, None] = {}
+    for code in codes:
+        quote_page = re.compile(rf"/{re.escape(code)}(?:/|\.s?html?\b)", re.IGNORECASE)
+        name = next((text for href, text in links if text and quote_page.search(href)), "")
+        if name and len(name) <= STOCK_NAME_LIMIT:
+            names.setdefault(name, None)
+    return tuple(names)
+
+
+def page_outlet(doc: HtmlElement) -> str:
+    """The outlet an article page names as its source (issue 15 item 5, the credit line when
+    the feed gives no ``media_name``): the text of the first ``.source`` element (the
+    ``.date-source`` line of the 2018+ template, ``<a class="source ent-source">新京报</a>``),
+    else ``<meta name="mediaid">`` (every template since 2015, ``新浪财经`` on Sina's own
+    articles), else a non-empty ``<meta property="article:author">`` (sina.cn pages); one line
+    (:func:`~sinacrawl.post.clean_value`); ``""`` when the page names none (2005 pages).
+
+    >>> page_outlet(lxml.html.fromstring(
+    ...     '<html><head><meta name="mediaid" content="新浪财经"></head><body>'
+    ...     '<div class="date-source"><a class="source"> 新京报 </a></div></body></html>'))
+    '新京报'
+    """
+    candidates = doc.xpath(
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' source ')]"
+        " | //meta[@name='mediaid']/@content | //meta[@property='article:author']/@content"
+    )
+    elements = [c for c in candidates if isinstance(c, HtmlElement)]
+    texts = [clean_value(e.text_content()) for e in elements[:1]]
+    texts += [clean_value(str(c)) for c in candidates if not isinstance(c, HtmlElement)]
+    return next(filter(None, texts), "")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -73,16 +161,48 @@ def summary(intro: str | None, body_html: str, limit: int = DESCRIPTION_LIMIT) -
     text, else the first real paragraph of the cleaned body (not ``原标题：…``, not a byline
     such as ``来源：…`` or ``作者：…``, not a bold subheading; ``　`` indents gone), cut after
     the last sentence end (``。！？!?…``) within ``limit`` characters, or at ``limit`` with
-    ``…`` when there is none. ``None`` when there is no such text.
+    ``…`` when there is none; made inert (:func:`~sinacrawl.theme_safety.safe_title`: Volantis
+    prints ``description`` raw on a list card when a post has no excerpt). ``None`` when there
+    is no such text.
 
     >>> summary("", '<p>原标题：旧</p><p>来源：新华社</p><p>　　央行降准。市场平稳。</p>', 8)
     '央行降准。'
     """
-    text = clean_value(intro.replace("\u3000", " ")) if intro else ""
+    text = safe_title(intro.replace("\u3000", " ")) if intro else ""
     if not text:
         fragment = lxml.html.fragment_fromstring(body_html, create_parent="div")
-        text = next(filter(None, map(_real_paragraph, fragment.iter("p"))), "")
+        text = safe_title(next(filter(None, map(_real_paragraph, fragment.iter("p"))), ""))
     return _cut(text, limit) if text else None
+
+
+def insert_more(body_html: str) -> str:
+    """``body_html`` with Hexo's excerpt mark :data:`MORE` on a line of its own after the first
+    real paragraph (the one :func:`summary` reads: not ``原标题：…``, a byline or a bold
+    subheading), so that index pages show that paragraph as the post's excerpt (issue 15 item
+    3, ``SINACRAWL_MORE``). Only a top-level ``<p>`` counts (one inside a ``<blockquote>`` or
+    ``<div>`` would put the mark inside an element). Unchanged when there is none.
+
+    >>> insert_more("<p>原标题：旧</p>\\n<p>　　央行降准。</p>\\n<p>市场平稳。</p>")
+    '<p>原标题：旧</p>\\n<p>　　央行降准。</p>\\n<!-- more -->\\n<p>市场平稳。</p>'
+    """
+    fragment = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    top = [child for child in fragment if child.tag == "p"]
+    first = next((p for p in top if _real_paragraph(p)), None)
+    if first is None:
+        return body_html
+    wanted = top.index(first)
+    depth = seen = 0
+    # nh3's output: well-formed, no comment, ``<`` in text and attributes escaped or dropped,
+    # so its tags can be read with a regex.
+    for tag in _BLOCK_TAG.finditer(body_html):
+        closing, name = tag.group(1), tag.group(2).lower()
+        if name != "p":
+            depth += -1 if closing else 1
+        elif closing and depth == 0:
+            if seen == wanted:
+                return body_html[: tag.end()] + "\n" + MORE + body_html[tag.end() :]
+            seen += 1
+    return body_html
 
 
 def make_figures(container: HtmlElement) -> int:

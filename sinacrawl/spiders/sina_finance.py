@@ -430,6 +430,7 @@ class SinaFinanceSpider(Spider):
             feed_published=entry.published if entry else None,
             feed_modified=entry.modified if entry else None,
             feed_intro=entry.intro if entry else None,
+            feed_media_name=entry.media_name if entry else None,
             since=self.since,
             categories=categories,
         )
