@@ -7,6 +7,8 @@ on.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from typing import Final
 
 import lxml.html
 from lxml.html import HtmlElement, builder
@@ -16,7 +18,9 @@ from sinacrawl.theme_safety import safe_title
 
 __all__ = [
     "DESCRIPTION_LIMIT",
+    "EXPORTED_KEYS",
     "MORE",
+    "export_fields",
     "insert_more",
     "make_figures",
     "page_keywords",
@@ -49,6 +53,35 @@ _BLOCK_TAG = re.compile(
     r"<(/?)(p|div|blockquote|ul|ol|li|table|caption|td|th|figure|center|pre|h[1-6])\b[^>]*>",
     re.IGNORECASE,
 )
+
+
+#: The opt-in front-matter keys (item fields) in the post's order after ``thumbnail``, each
+#: with the settings that fill it.
+EXPORTED_KEYS: Final = (
+    ("updated", ("SINACRAWL_UPDATED",)),
+    ("tags", ("SINACRAWL_TAGS", "SINACRAWL_STOCK_TAGS")),
+    ("description", ("SINACRAWL_DESCRIPTION",)),
+)
+
+
+def export_fields(fields: list[str], settings_on: Collection[str]) -> list[str]:
+    """``FEED_EXPORT_FIELDS`` with the opt-in keys whose settings are in ``settings_on``
+    inserted after ``thumbnail`` in the post's order (issue 15: ``-O posts.jsonl`` exports a key
+    only when a setting fills it); ``fields`` as given when it has no ``thumbnail`` or already
+    holds the key.
+
+    >>> export_fields(["title", "thumbnail", "body"], {"SINACRAWL_STOCK_TAGS"})
+    ['title', 'thumbnail', 'tags', 'body']
+    """
+    if "thumbnail" not in fields:
+        return list(fields)
+    added = [
+        key
+        for key, settings in EXPORTED_KEYS
+        if key not in fields and any(name in settings_on for name in settings)
+    ]
+    at = fields.index("thumbnail") + 1
+    return [*fields[:at], *added, *fields[at:]]
 
 
 def page_keywords(doc: HtmlElement) -> tuple[str, ...]:
@@ -103,8 +136,7 @@ def stock_names(doc: HtmlElement) -> tuple[str, ...]:
     if not codes:
         return ()
     links = [
-        (str(link.get("href")), safe_title(link.text_content()))
-        for link in doc.xpath("//a[@href]")
+        (str(link.get("href")), safe_title(link.text_content())) for link in doc.xpath("//a[@href]")
     ]
     names: dict[str, None] = {}
     for code in codes:
