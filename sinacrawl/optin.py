@@ -49,6 +49,8 @@ STOCK_NAME_LIMIT = 30
 #: Hexo's excerpt mark (hexo/lib/plugins/filter/after_post_render/excerpt.js): what precedes it
 #: is the post's ``excerpt``, shown on the index pages.
 MORE = "<!-- more -->"
+# A tag, or a run of text between tags, of sanitized HTML.
+_TAG_OR_TEXT = re.compile(r"<[^>]*>|[^<]+")
 _BLOCK_TAG = re.compile(
     r"<(/?)(p|div|blockquote|ul|ol|li|table|caption|td|th|figure|center|pre|h[1-6])\b[^>]*>",
     re.IGNORECASE,
@@ -212,7 +214,11 @@ def insert_more(body_html: str) -> str:
     real paragraph (the one :func:`summary` reads: not ``原标题：…``, a byline or a bold
     subheading), so that index pages show that paragraph as the post's excerpt (issue 15 item
     3, ``SINACRAWL_MORE``). Only a top-level ``<p>`` counts (one inside a ``<blockquote>`` or
-    ``<div>`` would put the mark inside an element). Unchanged when there is none.
+    ``<div>`` would put the mark inside an element). In the text before the mark ``"`` and
+    ``'`` become ``&quot;`` and ``&#39;`` (the same text once parsed): Hexo's excerpt is that
+    part, and Volantis 6.8.3 prints it with only its tags stripped into share links'
+    ``href="…&summary=…"`` (``layout/_plugins/share/layout.ejs``), where a quote would end the
+    attribute. Unchanged when there is no such paragraph.
 
     >>> insert_more("<p>原标题：旧</p>\\n<p>　　央行降准。</p>\\n<p>市场平稳。</p>")
     '<p>原标题：旧</p>\\n<p>　　央行降准。</p>\\n<!-- more -->\\n<p>市场平稳。</p>'
@@ -232,9 +238,15 @@ def insert_more(body_html: str) -> str:
             depth += -1 if closing else 1
         elif closing and depth == 0:
             if seen == wanted:
-                return body_html[: tag.end()] + "\n" + MORE + body_html[tag.end() :]
+                excerpt = _TAG_OR_TEXT.sub(_quote_text, body_html[: tag.end()])
+                return excerpt + "\n" + MORE + body_html[tag.end() :]
             seen += 1
     return body_html
+
+
+def _quote_text(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return text if text.startswith("<") else text.replace('"', "&quot;").replace("'", "&#39;")
 
 
 def make_figures(container: HtmlElement) -> int:

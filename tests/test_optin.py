@@ -340,6 +340,12 @@ def test_credit_line(outlet: str, url: str, expected: str | None) -> None:
             "\n<!-- more -->",
         ),
         ("<div><p>　　只有内层。</p></div>", "<div><p>　　只有内层。</p></div>"),
+        # quotes before the mark: entities (Volantis prints the excerpt into href="…")
+        (
+            '<p>　　<a href="https://finance.sina.com.cn/a">"甲"</a>乙\'丙</p>\n<p>"丁"</p>',
+            '<p>　　<a href="https://finance.sina.com.cn/a">&quot;甲&quot;</a>乙&#39;丙</p>'
+            '\n<!-- more -->\n<p>"丁"</p>',
+        ),
     ],
 )
 def test_insert_more_after_the_first_real_top_level_paragraph(body: str, expected: str) -> None:
@@ -421,9 +427,10 @@ _FIGURE = re.compile(r"<figure>(<img [^>]*>)<figcaption>(.*?)</figcaption></figu
 def _all_off(text: str) -> str:
     """A post written with every setting on, with each setting's change taken out again."""
     head, sep, body = text.partition("---\n\n<div>")
-    body = _FIGURE.sub(
-        r"\1<span>\2</span>", _CREDIT.sub("", body.replace("\n<!-- more -->", "", 1))
-    )
+    excerpt, mark, rest = body.partition("\n<!-- more -->")
+    if mark:  # the quotes insert_more wrote as entities in the text before the mark
+        body = excerpt.replace("&quot;", '"').replace("&#39;", "'") + rest
+    body = _FIGURE.sub(r"\1<span>\2</span>", _CREDIT.sub("", body))
     return _OPT_IN_KEYS.sub("", head) + sep + body
 
 
