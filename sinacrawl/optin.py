@@ -20,6 +20,7 @@ __all__ = [
     "DESCRIPTION_LIMIT",
     "EXPORTED_KEYS",
     "MORE",
+    "STOCK_NAME_LIMIT",
     "export_fields",
     "insert_more",
     "make_figures",
@@ -33,10 +34,12 @@ __all__ = [
 DESCRIPTION_LIMIT = 120
 # Sina separates keywords with ASCII commas, full-width commas or ideographic commas.
 _KEYWORD_SPLIT = re.compile("[,，、]")
-# A byline or credit rather than the article's text: 来源：…, 作者：…, 文｜…, 记者 …, 编辑：….
+# A byline or credit rather than the article's text: 来源：…, 作者：…, 文｜…, 记者 …, 编辑：…, and
+# ``►文 观察者网 邢晓楠`` (观察者网's byline: real 2021-22 bodies of ../shared/corpus's recon
+# pages), the lines site/scripts/excerpt.js skips too.
 _BYLINE = re.compile(
-    r"^[（(【\[]?\s*(?:来源|作者|文|图|撰文|记者|本报记者|编辑|责任编辑|责编|出品|策划|校对)"
-    r"\s*[：:|｜/丨]"
+    r"^[（(【\[]?\s*(?:来源|作者|文|图|图片来源|图源|撰文|记者|本报记者|编辑|责任编辑|责编|出品|"
+    r"策划|校对)\s*[：:|｜/丨]|^►\s*文"
 )
 _SENTENCE_END = re.compile("[。！？!?…]")
 #: Sina's stock list of an article, a comment at the end of ``#artibody``:
@@ -118,8 +121,8 @@ def stock_names(doc: HtmlElement) -> tuple[str, ...]:
     the first link in the page to its quote page (an ``href`` with the code as a path segment or
     file name: ``…/realstock/company/sz000001/nc.shtml``, ``…/usstock/quotes/MSFT.html``, the
     ``<span id="stock_sz000001"><a class="keyword">平安银行</a></span>`` Sina puts in the body).
-    A code without such a link (Sina lists ``sh000300`` on
-    ``finance.sina.com.cn/…/doc-imcwiwss4046549.shtml`` with an empty link), or whose name is
+    A code without such a link (a real 2022 body in ../shared/corpus,
+    ``recon-2022-03-07-eadjenp3031002.html``, links ``sh000300`` with no text), or whose name is
     longer than :data:`STOCK_NAME_LIMIT`, gives no name. Names are made inert like keywords
     (:func:`~sinacrawl.theme_safety.safe_title`).
 

@@ -109,6 +109,7 @@ def test_page_keywords_from_meta_and_wbkey_deduplicated_in_order() -> None:
         ("", "<p>" + "长" * 60 + "。" + "句" * 80 + "。</p>", "长" * 60 + "。"),
         ("", "<p>" + "无" * 130 + "</p>", "无" * 119 + "…"),
         ("", "<p>　　</p><p>责任编辑：王蒙</p>", None),
+        ("", "<p>　　►文观察者网鞠峰</p><p>　　► 文 观察者网</p><p>正文。</p>", "正文。"),
     ],
 )
 def test_summary(intro: str, body: str, expected: str | None) -> None:
