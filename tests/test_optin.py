@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -10,9 +11,12 @@ import lxml.html
 import pytest
 import yaml
 from scrapy import Request
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.test import get_crawler
 
 from sinacrawl.credit import credit_line
 from sinacrawl.feed import parse_feed
+from sinacrawl.items import ArticleItem
 from sinacrawl.optin import (
     insert_more,
     make_figures,
@@ -21,6 +25,7 @@ from sinacrawl.optin import (
     stock_names,
     summary,
 )
+from sinacrawl.pipelines import BodyPipeline
 from sinacrawl.post import PostFields, parse_post, render_post
 from sinacrawl.queuecodec import dumps, loads
 from tests.conftest import CORPUS, REPLAY, require_shared, run_crawl
@@ -477,3 +482,17 @@ def test_corpus_with_every_setting_on_differs_only_by_them(
         *("王者荣耀", "信用卡", "平安银行", "民生银行", "发卡量"),
         *("浦发银行", "招商银行", "光大银行", "中信银行"),
     ]
+
+
+def test_credit_without_a_sina_url_is_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """No credit line for an article URL off Sina (the request guard lets none through; the
+    pipeline checks again), a WARNING with the URL and ``sinacrawl/credit/bad_url``."""
+    stats = StatsCollector(get_crawler())
+    pipeline = BodyPipeline(stats, "", credit=True)
+    url = "https://finance.sina.com.cn.evil.example/china/doc-ia.shtml"
+    page = "<html><body><div id='artibody'><p>正文。</p></div></body></html>"
+    item = ArticleItem(url=url, docid="a", page=b"", tree=lxml.html.fromstring(page))
+    with caplog.at_level(logging.WARNING, logger="sinacrawl.pipelines"):
+        assert pipeline.process_item(item).body == "<p>正文。</p>"
+    assert stats.get_stats() == {"sinacrawl/credit/bad_url": 1}
+    assert caplog.messages == [f"no credit line: not an http(s) Sina URL: {url}"]
