@@ -214,7 +214,7 @@ def summary(intro: str | None, body_html: str, limit: int = DESCRIPTION_LIMIT) -
 
 def insert_more(body_html: str) -> str:
     """``body_html`` with Hexo's excerpt mark :data:`MORE` on a line of its own after the first
-    real paragraph (the one :func:`summary` reads: not ``原标题：…``, a byline or a bold
+    real paragraph (by :func:`summary`'s rule: not ``原标题：…``, a byline or a bold
     subheading), so that index pages show that paragraph as the post's excerpt (issue 15 item
     3, ``SINACRAWL_MORE``). Only a top-level ``<p>`` counts (one inside a ``<blockquote>`` or
     ``<div>`` would put the mark inside an element). In the text before the mark ``"`` and
