@@ -17,7 +17,7 @@ from sinacrawl import selectors, widgets
 from sinacrawl.optin import make_figures
 from sinacrawl.theme_safety import attribute_url, body_attribute, https_image_url
 
-__all__ = ["CleanBody", "clean_body", "https_url"]
+__all__ = ["CleanBody", "clean_body", "https_url", "sanitize"]
 
 #: The allowlist handed to nh3 (Ammonia): article markup only, nothing executable. No
 #: ``title`` attribute: Hexo's ``external_link`` filter re-parses ``<a>`` tags with a regex and
@@ -196,8 +196,21 @@ def clean_body(container: HtmlElement, base_url: str, figures: bool = False) -> 
     text = _EDITOR.sub("", _WHITE.sub("", container.text_content()))
     if not text and not images:
         return None
+    return CleanBody(sanitize(_serialise(container)), images)
+
+
+def sanitize(html: str) -> str:
+    """``html`` through the body's nh3 allowlist (:data:`ALLOWED_TAGS`, attributes, classes,
+    URL schemes; every image ``referrerpolicy="no-referrer"``; every attribute value through
+    :func:`~sinacrawl.theme_safety.body_attribute`), then :func:`layout` (SPEC sections 3 and
+    3a, issue 13). Used for the article body and for the lines sinacrawl adds to it (issue 15's
+    credit line).
+
+    >>> sanitize('<p onclick="x()">{a}<script>b</script></p>')
+    '<p>&#123;a&#125;</p>'
+    """
     safe = nh3.clean(
-        _serialise(container),
+        html,
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         allowed_classes={tag: set(names) for tag, names in ALLOWED_CLASSES.items()},
@@ -205,4 +218,4 @@ def clean_body(container: HtmlElement, base_url: str, figures: bool = False) -> 
         set_tag_attribute_values={"img": {"referrerpolicy": "no-referrer"}},
         attribute_filter=body_attribute,
     )
-    return CleanBody(layout(safe), images)
+    return layout(safe)

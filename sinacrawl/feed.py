@@ -24,7 +24,8 @@ class FeedError(ValueError):
 class FeedEntry:
     """One article listed by the feed: its URL, title, ``ctime`` (``published``) and ``mtime``
     (``modified``: Sina's last edit), both aware UTC datetimes or ``None`` when absent, and
-    ``intro`` (the feed's summary of the article, ``""`` when absent; issue 15 item 3).
+    ``intro`` (the feed's summary of the article, ``""`` when absent; issue 15 item 3) and
+    ``media_name`` (the outlet it credits, ``""`` when absent; issue 15 item 5).
     """
 
     url: str
@@ -32,6 +33,7 @@ class FeedEntry:
     published: datetime | None
     modified: datetime | None = None
     intro: str = ""
+    media_name: str = ""
 
 
 def feed_url(pageid: int, lid: int, page: int, num: int = 50) -> str:
@@ -91,8 +93,15 @@ def parse_feed(text: str) -> list[FeedEntry]:
         url = "" if raw.get("url") is None else str(raw["url"]).strip()
         title = str(raw.get("title") or "")
         published, modified = parse_unix(raw.get("ctime")), parse_unix(raw.get("mtime"))
-        intro = raw.get("intro")
+        intro, media_name = raw.get("intro"), raw.get("media_name")
         entries.append(
-            FeedEntry(url, title, published, modified, intro if isinstance(intro, str) else "")
+            FeedEntry(
+                url,
+                title,
+                published,
+                modified,
+                intro if isinstance(intro, str) else "",
+                media_name if isinstance(media_name, str) else "",
+            )
         )
     return entries

@@ -31,9 +31,11 @@ class ArticleItem:
     content_type: str | None = None
     feed_title: str | None = None
     feed_published: datetime | None = None
-    #: the feed's ``mtime`` and ``intro`` (issue 15: ``updated`` and ``description``)
+    #: the feed's ``mtime``, ``intro`` and ``media_name`` (issue 15: ``updated``,
+    #: ``description`` and the credit line)
     feed_modified: datetime | None = None
     feed_intro: str | None = None
+    feed_media_name: str | None = None
     #: the spider's ``since`` (a Beijing day): checked against the page's own date when the
     #: feed gave no time (issue 11)
     since: Day | None = None

@@ -22,6 +22,7 @@ from twisted.internet.defer import Deferred
 
 from sinacrawl.charset import decode_page
 from sinacrawl.clean import clean_body, https_url
+from sinacrawl.credit import credit_line
 from sinacrawl.dates import beijing_day, format_rfc1123, plausible
 from sinacrawl.digest import digest_body
 from sinacrawl.docid import post_filename
@@ -36,8 +37,8 @@ from sinacrawl.extract import (
 )
 from sinacrawl.items import ArticleItem, DigestItem
 from sinacrawl.layout import PostLocator
-from sinacrawl.optin import page_keywords, summary
-from sinacrawl.post import PostFields, render_post
+from sinacrawl.optin import insert_more, page_keywords, page_outlet, stock_names, summary
+from sinacrawl.post import PostFields, clean_value, render_post
 from sinacrawl.storage import WriteOutcome, check_writable, remove_stale_temps
 from sinacrawl.theme_safety import (
     DEFAULT_IMAGE_HOSTS,
@@ -75,23 +76,31 @@ class FieldsPipeline:
 
     Settings ``SINACRAWL_AUTHOR`` (str, default ``新浪财经``); ``SINACRAWL_UPDATED`` (bool,
     default False: ``updated`` from the feed's ``mtime``, RFC 1123 UTC, none without a plausible
-    one) and ``SINACRAWL_TAGS`` (bool, default False: ``tags`` from the page's keywords,
-    :func:`~sinacrawl.optin.page_keywords`), issue 15 items 4 and 2. Drops: ``truncated`` (a page
-    that stops before its end), ``unparsable``, ``too_complex`` (a page libxml2 could not parse
-    whole: nesting or a text node past its limits, issue 13 item 14), ``no_title`` (also a
-    headline of only zero-width characters), ``no_date``, ``undecodable`` (a title with
-    replacement characters), ``too_old`` (the spider's ``since`` is set, the feed gave no time
-    and the page's own date is before that Beijing day; issue 11).
+    one), ``SINACRAWL_TAGS`` (bool, default False: ``tags`` from the page's keywords,
+    :func:`~sinacrawl.optin.page_keywords`) and ``SINACRAWL_STOCK_TAGS`` (bool, default False:
+    the names of the article's ``news_keyword_pub`` stocks as ``tags`` too, after the keywords,
+    each tag once, :func:`~sinacrawl.optin.stock_names`), issue 15 items 4 and 2. Drops:
+    ``truncated`` (a page that stops before its end), ``unparsable``, ``too_complex`` (a page
+    libxml2 could not parse whole: nesting or a text node past its limits, issue 13 item 14),
+    ``no_title`` (also a headline of only zero-width characters), ``no_date``, ``undecodable``
+    (a title with replacement characters), ``too_old`` (the spider's ``since`` is set, the feed
+    gave no time and the page's own date is before that Beijing day; issue 11).
     Stat ``sinacrawl/decode/replaced`` counts pages no declared charset decodes cleanly.
     """
 
     def __init__(
-        self, stats: StatsCollector, author: str, updated: bool = False, tags: bool = False
+        self,
+        stats: StatsCollector,
+        author: str,
+        updated: bool = False,
+        tags: bool = False,
+        stock_tags: bool = False,
     ) -> None:
         self.stats = stats
         self.author = author
         self.updated = updated
         self.tags = tags
+        self.stock_tags = stock_tags
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -102,6 +111,7 @@ class FieldsPipeline:
             settings.get("SINACRAWL_AUTHOR", "新浪财经"),
             settings.getbool("SINACRAWL_UPDATED"),
             settings.getbool("SINACRAWL_TAGS"),
+            settings.getbool("SINACRAWL_STOCK_TAGS"),
         )
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
@@ -139,8 +149,9 @@ class FieldsPipeline:
         modified = item.feed_modified
         if self.updated and modified is not None and plausible(modified):
             item.updated = format_rfc1123(modified)
-        if self.tags:
-            item.tags = page_keywords(tree)
+        keywords = page_keywords(tree) if self.tags else ()
+        stocks = stock_names(tree) if self.stock_tags else ()
+        item.tags = tuple(dict.fromkeys(keywords + stocks))
         item.tree = tree
         return item
 
@@ -177,7 +188,13 @@ class BodyPipeline:
     raises :class:`ValueError` naming the setting), ``SINACRAWL_DESCRIPTION`` (bool, default
     False: ``description`` from the feed's ``intro`` or the body, :func:`~sinacrawl.optin.summary`,
     issue 15 item 3; not for 7x24 digests), ``SINACRAWL_FIGURES`` (bool, default False: an image
-    with Sina's caption becomes ``<figure>``/``<figcaption>``, issue 15 item 6). Drops:
+    with Sina's caption becomes ``<figure>``/``<figcaption>``, issue 15 item 6),
+    ``SINACRAWL_MORE`` (bool, default False: Hexo's ``<!-- more -->`` after the first real
+    paragraph, :func:`~sinacrawl.optin.insert_more`, issue 15 item 3), ``SINACRAWL_CREDIT``
+    (bool, default False: a last line ``来源：<outlet> · 原文链接``, the feed's ``media_name``
+    else the page's source line, :func:`~sinacrawl.credit.credit_line`, issue 15 item 5; stats
+    ``sinacrawl/credit/no_outlet`` (the line without 来源, INFO) and ``sinacrawl/credit/bad_url``
+    (no line: the article's URL is not an http(s) Sina URL, WARNING)). Drops:
     ``no_container`` (a video, slide-show or other non-article page), ``video_only`` (an
     article that is only a video player: nothing left once the player goes; SPEC section 3,
     issue 11), ``empty_body``, ``undecodable``. Stat ``sinacrawl/headimg/offsite_og_image``
@@ -191,11 +208,15 @@ class BodyPipeline:
         image_hosts: tuple[str, ...] = DEFAULT_IMAGE_HOSTS,
         description: bool = False,
         figures: bool = False,
+        more: bool = False,
+        credit: bool = False,
     ) -> None:
         self.stats = stats
         self.image_hosts = image_hosts
         self.description = description
         self.figures = figures
+        self.more = more
+        self.credit = credit
         self.default_headimg = default_headimg_url(default_headimg)
 
     @classmethod
@@ -208,10 +229,13 @@ class BodyPipeline:
             tuple(settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS))),
             settings.getbool("SINACRAWL_DESCRIPTION"),
             settings.getbool("SINACRAWL_FIGURES"),
+            settings.getbool("SINACRAWL_MORE"),
+            settings.getbool("SINACRAWL_CREDIT"),
         )
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         container = article_container(item.tree)
+        outlet = item.feed_media_name or (page_outlet(item.tree) if self.credit else "")
         item.tree = None
         if container is None:
             _drop(self.stats, item, "no_container", "no article container (not an article page)")
@@ -227,7 +251,24 @@ class BodyPipeline:
         item.body = body.html
         if self.description:
             item.description = summary(item.feed_intro, body.html)
+        if self.more:
+            item.body = insert_more(item.body)
+        if self.credit:
+            item.body = self._with_credit(item, item.body, outlet)
         return item
+
+    def _with_credit(self, item: ArticleItem, body: str, outlet: str) -> str:
+        line = credit_line(outlet, item.url)
+        if line is None:
+            self.stats.inc_value("sinacrawl/credit/bad_url")
+            logger.warning("no credit line: not an http(s) Sina URL: %s", item.url)
+            return body
+        if not clean_value(outlet):
+            self.stats.inc_value("sinacrawl/credit/no_outlet")
+            logger.info(
+                "credit line without 来源: neither feed nor page names an outlet: %s", item.url
+            )
+        return body + "\n" + line
 
     def _headimg(self, item: ArticleItem, images: tuple[str, ...]) -> str:
         hosts = self.image_hosts

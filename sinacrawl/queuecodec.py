@@ -93,6 +93,7 @@ def _encode_value(value: object) -> object:
                 "published": value.published.isoformat() if value.published else None,
                 "modified": value.modified.isoformat() if value.modified else None,
                 "intro": value.intro,
+                "media_name": value.media_name,
             }
         }
     if value is None or isinstance(value, bool | int | float | str):
@@ -147,11 +148,13 @@ def _decode_value(value: object) -> object:
         fields = value[_FEED_ENTRY]
         if (
             isinstance(fields, dict)
-            # "intro" came with issue 15: requests queued by an older sinacrawl lack it
-            and set(fields) - {"intro"} == {"url", "title", "published", "modified"}
+            # "intro" and "media_name" came with issue 15: requests queued by an older
+            # sinacrawl lack them
+            and set(fields) - {"intro", "media_name"} == {"url", "title", "published", "modified"}
             and isinstance(fields["url"], str)
             and isinstance(fields["title"], str)
             and isinstance(fields.get("intro", ""), str)
+            and isinstance(fields.get("media_name", ""), str)
         ):
             return FeedEntry(
                 fields["url"],
@@ -159,6 +162,7 @@ def _decode_value(value: object) -> object:
                 _aware(fields["published"], "published"),
                 _aware(fields["modified"], "modified"),
                 fields.get("intro", ""),
+                fields.get("media_name", ""),
             )
         raise RejectedRequest("malformed feed entry in cb_kwargs")
     raise RejectedRequest(f"cb_kwargs value of type {type(value).__name__}")

@@ -94,8 +94,13 @@ SINACRAWL_DEFAULT_HEADIMG = ""
 SINACRAWL_UPDATED = False
 SINACRAWL_TAGS = False
 SINACRAWL_DESCRIPTION = False
-# Opt-in body change (issue 15): a captioned image becomes <figure>/<figcaption>.
+# Also the stock names of the article's news_keyword_pub list as tags (issue 15 item 2).
+SINACRAWL_STOCK_TAGS = False
+# Opt-in body changes (issue 15): a captioned image becomes <figure>/<figcaption>; <!-- more -->
+# after the first paragraph (Hexo's excerpt); a last line 来源：<outlet> · 原文链接.
 SINACRAWL_FIGURES = False
+SINACRAWL_MORE = False
+SINACRAWL_CREDIT = False
 # Local copies of the posts' images (issue 15 item 1): the folder the blog serves at
 # SINACRAWL_IMAGES_URL (Hexo: source/images beside source/_posts); empty = off, posts keep
 # Sina's URLs. SINACRAWL_IMAGES_MAXSIZE: bytes per image.

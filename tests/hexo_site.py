@@ -145,8 +145,11 @@ def generate(site: Path) -> subprocess.CompletedProcess[str]:
 @dataclass(frozen=True)
 class HexoPost:
     """What the check theme printed for one post: the front matter as Hexo parsed it (strings;
-    ``date`` ISO 8601 UTC from moment's ``toISOString``), the categories as Hexo nested them
-    (root first), and the rendered ``content`` element; ``page`` is the generated file.
+    ``date`` and ``updated`` ISO 8601 UTC from moment's ``toISOString``; ``updated`` is the
+    file's mtime when the post has no ``updated`` key), the categories as Hexo nested them
+    (root first), the tags in order, Hexo's ``excerpt`` as HTML text (what precedes
+    ``<!-- more -->`` in the rendered content, ``""`` without one: a ``<div>`` of the body left
+    open) and the rendered ``content`` element; ``page`` is the generated file.
     """
 
     page: Path
@@ -158,6 +161,10 @@ class HexoPost:
     thumbnail: str
     author: str
     comments: str
+    updated: str
+    tags: tuple[str, ...]
+    description: str
+    excerpt: str
     content: lxml_html.HtmlElement
 
 
@@ -197,6 +204,10 @@ def read_posts(site: Path) -> dict[str, HexoPost]:
             thumbnail=field("thumbnail"),
             author=field("author"),
             comments=field("comments"),
+            updated=field("updated"),
+            tags=tuple(str(li.text_content()) for li in doc.xpath("//ul[@id='tags']/li")),
+            description=field("description"),
+            excerpt=field("excerpt"),
             content=doc.xpath("//article[@id='content']")[0],
         )
     return posts

@@ -2,10 +2,12 @@
 served on 127.0.0.1 and looked at in headless Chromium (issue 10).
 
 Posts: replay crawls of ``tests/fixtures/replay``, of ``tests/fixtures/hostile`` (with an author
-the site's author data lacks) and, when it is beside the checkout, of ``../shared/corpus``. The
-site is built once with ``npm run build`` on a machine zone far from Beijing's; one browser
-session opens every list page of the home page, the first page of a category and every post
-page, and records what it showed. Every expected value comes from the post files (read with
+the site's author data lacks) and, when it is beside the checkout, of ``../shared/corpus``, all
+with every opt-in setting of issue 15 on (tags, description, updated, figures, ``<!-- more -->``,
+credit line; with them off a post only lacks those parts). The site is built once with ``npm
+run build`` on a machine zone far from Beijing's; one browser session opens every list page of
+the home page, the first page of a category, a tag page and every post page, and records what
+it showed. Every expected value comes from the post files (read with
 :func:`sinacrawl.post.parse_post`). The browser never reaches the internet: a request to a Sina
 image host is answered with a local image after its headers are recorded, any other request off
 127.0.0.1 is aborted. Screenshots of a few pages go to ``tests/artifacts/blog/``.
@@ -16,6 +18,7 @@ them the tests fail when ``CI=true`` and are skipped, saying why, otherwise.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -38,6 +41,7 @@ from lxml import html as lxml_html
 from sinacrawl.post import PostFields, parse_post
 from tests.blog_site import build, install, make_site, serve
 from tests.conftest import CORPUS, FIXTURES, REPLAY, ROOT, run_crawl
+from tests.test_optin import ALL_ON
 
 HOSTILE = FIXTURES / "hostile"
 #: Not a key of site/source/_data/author.yml: the site must still show it.
@@ -73,6 +77,14 @@ _READ_PAGE = """() => {
     fold: window.innerHeight,
     h1: all('h1').filter(shown).map(text),
     dates: all('#top .new-meta-item.date').filter(shown).map(text),
+    updated: all('#bottom .new-meta-item.date').filter(shown).map(text),
+    tags: all('#bottom .new-meta-item.meta-tags').filter(shown).map(text),
+    description: (document.querySelector('meta[name="description"]') || {}).content || null,
+    figcaptions: all('#post-body figure figcaption').filter(shown).map(text),
+    credit: all('#post-body > div > p:last-child').filter(shown).map(p => ({
+      text: text(p),
+      links: [...p.querySelectorAll('a')].filter(shown).map(a => a.getAttribute('href')),
+    })),
     authors: all('#top .new-meta-item.author').filter(shown).map(text),
     images: all('img').map(img => ({
       src: img.getAttribute('src'),
@@ -156,14 +168,15 @@ class Visit:
 
 
 def _crawl(out: Path, replay: Path, *args: str) -> Path:
-    result = run_crawl(*args, "-s", f"REPLAY_DIR={replay}", "-s", f"POSTS_DIR={out}")
+    all_on = [arg for setting in ALL_ON for arg in ("-s", f"{setting}=1")]
+    result = run_crawl(*args, "-s", f"REPLAY_DIR={replay}", "-s", f"POSTS_DIR={out}", *all_on)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     return out
 
 
 @pytest.fixture(scope="module")
-def posts(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict:
+def posts(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Stem → :class:`Post`, from the replay, hostile and corpus crawls."""
     hostile_urls = [
         line.split("\t")[0]
@@ -181,7 +194,7 @@ def posts(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
         ),
     ]
     if CORPUS.exists():
-        folders.append(request.getfixturevalue("corpus_posts"))
+        folders.append(_crawl(tmp_path_factory.mktemp("blog-corpus"), CORPUS, "-a", "pages=3"))
     found: dict[str, Post] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.md")):
@@ -274,6 +287,7 @@ def visit(blog: Path, posts: dict) -> Iterator[Visit]:
             found = look(path, "home" if path == "/" else "")
             path = unquote(urlsplit(found["next"]).path) if found["next"] else ""
         look(_category_path(blog), "category")
+        look(TAG_PAGE, "tag")
         shots = _screenshot_posts(posts)
         for post in posts.values():
             look(post.path, shots.get(post.stem, ""))
@@ -281,6 +295,10 @@ def visit(blog: Path, posts: dict) -> Iterator[Visit]:
     took = time.monotonic() - started
     print(f"\nbrowser: {len(seen.pages)} pages in {took:.1f} s; screenshots in {ARTIFACTS}")
     yield seen
+
+
+#: A tag page: a stock name both the bundled replay and corpus pages list (SINACRAWL_STOCK_TAGS).
+TAG_PAGE = "/tags/招商银行/"
 
 
 def _category_path(public: Path) -> str:
@@ -309,7 +327,7 @@ def _text(value: str) -> str:
 
 def test_every_page_answers(visit: Visit, posts: dict) -> None:
     assert {path: status for path, status in visit.status.items() if status != 200} == {}
-    assert len(visit.pages) == len(visit.index_pages) + 1 + len(posts)
+    assert len(visit.pages) == len(visit.index_pages) + 2 + len(posts)
 
 
 def test_post_pages_show_the_title(visit: Visit, posts: dict) -> None:
@@ -393,14 +411,14 @@ def test_excerpts_read_as_text(visit: Visit, posts: dict) -> None:
     wrong = {}
     for href, card in _cards(visit, visit.index_pages).items():
         excerpt = card["excerpt"] or ""
-        body = _WHITE.sub("", re.sub(r"<[^>]+>", "", by_path[href].body))
+        body = _WHITE.sub("", html.unescape(re.sub(r"<[^>]+>", "", by_path[href].body)))
         opening = excerpt.replace(" ", "")[:12]
         if (
             not excerpt
             or "\u3000" in excerpt
             or "  " in excerpt
             or _CREDIT.match(excerpt)
-            or opening not in body.replace("&#123;", "{").replace("&#125;", "}")
+            or opening not in body
         ):
             wrong[href] = excerpt
     assert wrong == {}
@@ -490,3 +508,80 @@ def test_rebuild_gives_the_same_bytes(blog: Path, posts: dict, tmp_path: Path) -
     first, second = files(blog), files(site / "public")
     assert sorted(first) == sorted(second)
     assert [str(name) for name in first if first[name] != second[name]] == []
+
+
+def _beijing(rfc1123: str) -> str:
+    return f"{parsedate_to_datetime(rfc1123).astimezone(BEIJING):%Y-%m-%d %H:%M}"
+
+
+def test_post_pages_show_tags_updated_and_description(visit: Visit, posts: dict) -> None:
+    """Issue 15's keys as the reader and search engines get them: the tags under the post,
+    更新于 Sina's last edit (the publication time without one: ``updated_option: date``), and
+    the description in ``<meta name="description">`` (Volantis adds author and site title)."""
+    assert any(p.fields.tags for p in posts.values())
+    assert any(p.fields.updated and p.fields.updated != p.fields.date for p in posts.values())
+    wrong = {}
+    for post in posts.values():
+        page = visit.pages[post.path]
+        fields = post.fields
+        description = f"{fields.description} - 新浪财经 - 新浪财经" if fields.description else None
+        # Hexo lists a post's tags in the order the site first met them, not the post's
+        got = (sorted(page["tags"]), page["updated"], page["description"] if description else None)
+        meant = (
+            sorted(_text(tag) for tag in fields.tags),
+            [f"更新于：{_beijing(fields.updated or fields.date)}"],
+            description,
+        )
+        if got != meant:
+            wrong[post.stem] = (got, meant)
+    assert wrong == {}
+
+
+def test_tag_page_lists_the_tagged_posts(visit: Visit, posts: dict) -> None:
+    tag = unquote(TAG_PAGE).split("/")[2]
+    tagged = {p.path: p for p in posts.values() if tag in p.fields.tags}
+    assert len(tagged) >= 2
+    cards = _cards(visit, [TAG_PAGE])
+    assert {href: card["title"] for href, card in cards.items()} == {
+        path: _text(post.fields.title) for path, post in tagged.items()
+    }
+
+
+def test_captions_and_credit_line_are_shown(visit: Visit, posts: dict) -> None:
+    """Every ``<figcaption>`` visible under its image; the credit line last, its one link the
+    article on Sina."""
+    assert any("<figcaption>" in p.body for p in posts.values())
+    wrong = {}
+    for post in posts.values():
+        page = visit.pages[post.path]
+        body = lxml_html.fragment_fromstring(post.body, create_parent="div")
+        captions = [_text(c.text_content()) for c in body.iter("figcaption")]
+        [credit] = body.xpath("./p[last()]")
+        meant = (
+            captions,
+            [{"text": _text(credit.text_content()), "links": credit.xpath("a/@href")}],
+        )
+        if (page["figcaptions"], page["credit"]) != meant or "原文链接" not in meant[1][0]["text"]:
+            wrong[post.stem] = ((page["figcaptions"], page["credit"]), meant)
+    assert wrong == {}
+
+
+def test_more_ends_the_excerpt_with_the_first_paragraph(visit: Visit, posts: dict) -> None:
+    """With ``<!-- more -->`` the card shows the text before it (site/scripts/excerpt.js: credit
+    lines skipped, at most 120 characters), never text of a later paragraph."""
+    by_path = {post.path: post for post in posts.values()}
+    marked = 0
+    wrong = {}
+    for href, card in _cards(visit, visit.index_pages).items():
+        before, mark, _ = by_path[href].body.partition("\n<!-- more -->\n")
+        if not mark:
+            continue
+        marked += 1
+        shown = (card["excerpt"] or "").replace(" ", "").removesuffix("…")
+        text = _WHITE.sub(
+            "", lxml_html.fragment_fromstring(before, create_parent="div").text_content()
+        )
+        if not shown or shown not in text:
+            wrong[href] = (card["excerpt"], text)
+    assert marked == sum("\n<!-- more -->\n" in p.body for p in posts.values()) > 0
+    assert wrong == {}

@@ -70,6 +70,32 @@ def test_o_exports_the_posts_and_no_internal_field(tmp_path: Path) -> None:
         assert item == EXPORTED, suffix
 
 
+def test_o_exports_the_opt_in_keys_whose_settings_are_on(tmp_path: Path) -> None:
+    common = ("-a", f"urls={ARTICLE}", "-s", f"REPLAY_DIR={REPLAY}")
+    on = ("-s", "SINACRAWL_UPDATED=1", "-s", "SINACRAWL_STOCK_TAGS=1", "-s", "SINACRAWL_CREDIT=1")
+    runs = {
+        "on": (*on, "-s", "SINACRAWL_DESCRIPTION=1"),
+        # a list given with -s is the user's: left as it is
+        "given": (*on, "-s", "FEED_EXPORT_FIELDS=url,tags,title"),
+    }
+    for name, args in runs.items():
+        out = tmp_path / f"{name}.jsonl"
+        result = run_crawl(*common, "-s", f"POSTS_DIR={tmp_path / name}", *args, "-O", str(out))
+        assert result.returncode == 0, result.stderr[-3000:]
+    [item] = _exported(tmp_path / "on.jsonl")
+    assert list(item) == [*FIELDS[:-1], "updated", "tags", "description", "body"]
+    # no feed with -a urls, so no mtime: the key is there, empty
+    assert (item["updated"], item["tags"]) == (None, ["招商银行"])
+    assert item["description"] == (
+        "本报杭州12月20日电（记者 刘乐平）20日下午，省委常委会召开会议，"
+        "深入学习贯彻中央经济工作会议精神。"
+    )
+    assert isinstance(item["body"], str) and item["body"].endswith(">原文链接</a></p>")
+    assert _exported(tmp_path / "given.jsonl") == [
+        {"url": ARTICLE, "tags": ["招商银行"], "title": EXPORTED["title"]}
+    ]
+
+
 EXPORTED = {
     "url": ARTICLE,
     "docid": "kyamrmz0151960",

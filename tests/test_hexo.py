@@ -1,7 +1,8 @@
 """Real Hexo 8 is the judge: every post of a replay crawl goes through ``hexo generate``.
 
 Posts: a replay crawl of ``tests/fixtures/replay``, of ``tests/fixtures/hostile`` (with hostile
-categories and author) and, when it is beside the checkout, of ``../shared/corpus``. The check
+categories and author), both again with every opt-in setting of issue 15 on, and, when it is
+beside the checkout, of ``../shared/corpus``. The check
 theme (tests/hexo/theme) prints what Hexo parsed; each value is compared with what the post file
 says (read with :func:`sinacrawl.post.parse_post`), each body with what Hexo rendered.
 """
@@ -22,6 +23,7 @@ from sinacrawl.post import PostFields, parse_post
 from tests.blog_scan import Baseline, site_findings
 from tests.conftest import CORPUS, FIXTURES, REPLAY, require_shared, run_crawl
 from tests.hexo_site import HexoPost, generate, install, make_site, read_posts
+from tests.test_optin import ALL_ON
 
 HOSTILE = FIXTURES / "hostile"
 CHANNELS = FIXTURES / "channels"
@@ -99,6 +101,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
         for line in (HOSTILE / "manifest.tsv").read_text(encoding="utf-8").splitlines()[1:]
     ]
     channels = {"china": {"pageid": 155, "lid": 1686, "categories": HOSTILE_CATEGORIES}}
+    all_on = [arg for setting in ALL_ON for arg in ("-s", f"{setting}=1")]
     folders = {
         "replay": _crawl(tmp_path_factory.mktemp("replay-posts"), REPLAY, "-a", "pages=2"),
         "hostile": _crawl(
@@ -110,6 +113,15 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
             f"SINACRAWL_CHANNELS={json.dumps(channels, ensure_ascii=False)}",
             "-s",
             f"SINACRAWL_AUTHOR={HOSTILE_AUTHOR}",
+        ),
+        # issue 15: every opt-in key and body change
+        "optin": _crawl(tmp_path_factory.mktemp("optin-posts"), REPLAY, "-a", "pages=2", *all_on),
+        "optin-hostile": _crawl(
+            tmp_path_factory.mktemp("optin-hostile-posts"),
+            HOSTILE,
+            "-a",
+            f"urls={','.join(hostile_urls)}",
+            *all_on,
         ),
         # every roll-feed channel (issue 12) and a 7x24 digest
         "channels": _crawl(
@@ -169,6 +181,8 @@ def test_hexo_reads_every_post(site: tuple[Path, str], crawled: dict) -> None:
     assert len([s for s in written if s.startswith("_posts/replay/")]) == 4
     assert len([s for s in written if s.startswith("_posts/hostile/")]) == len(HOSTILE_TITLES)
     assert len([s for s in written if s.startswith("_posts/channels/")]) == 5
+    assert len([s for s in written if s.startswith("_posts/optin/")]) == 4
+    assert len([s for s in written if s.startswith("_posts/optin-hostile/")]) == len(HOSTILE_TITLES)
     assert [s for s in written if s.startswith("_posts/7x24/")] == [
         "_posts/7x24/7x24-152-20261201.md"
     ]
@@ -198,6 +212,9 @@ def test_front_matter_as_hexo_reads_it(built: list) -> None:
             hexo.thumbnail,
             hexo.author,
             hexo.comments,
+            sorted(hexo.tags),  # Hexo's order: the order the site first met each tag
+            hexo.description,
+            _instant(hexo.updated) if fields.updated else None,
         )
         meant = (
             fields.title,
@@ -207,6 +224,9 @@ def test_front_matter_as_hexo_reads_it(built: list) -> None:
             fields.thumbnail,
             fields.author,
             json.dumps(fields.comments),
+            sorted(fields.tags),
+            fields.description or "",
+            parsedate_to_datetime(fields.updated) if fields.updated else None,
         )
         if got != meant:
             wrong.append((hexo.source, got, meant))
@@ -228,6 +248,61 @@ def test_hostile_values_survive_exactly(built: list) -> None:
     )
     assert {stem: hostile[stem].headimg for stem in HOSTILE_HEADIMGS} == HOSTILE_HEADIMGS
     assert {stem: hostile[stem].thumbnail for stem in HOSTILE_HEADIMGS} == HOSTILE_HEADIMGS
+
+
+def test_opt_in_keys_as_hexo_reads_them(built: list) -> None:
+    read = {h.source: (f, body, h) for f, body, h in built}
+    _, _, zhejiang = read["_posts/optin/kyamrmz0151960.md"]
+    assert sorted(zhejiang.tags) == sorted(
+        ("浙江", "疫情防控", "经济社会发展", "稳增长", "招商银行")
+    )
+    assert zhejiang.description == (
+        "本报杭州12月20日电（记者 刘乐平）20日下午，省委常委会召开会议，"
+        "深入学习贯彻中央经济工作会议精神。"
+    )
+    assert _instant(zhejiang.updated) == datetime(2021, 12, 21, 6, 56, 42, tzinfo=UTC)
+    figure = zhejiang.content.xpath(".//figure")
+    assert [_text(f.xpath("./figcaption")[0]) for f in figure] == ["会议现场"]
+    _, _, rmb = read["_posts/optin/fxsktkp0000001.md"]
+    assert _instant(rmb.updated) == datetime(2016, 5, 24, 17, 30, tzinfo=UTC)
+    [credit] = rmb.content.xpath("./div/p[last()]")
+    assert _text(credit) == "来源：中国证券报 · 原文链接"
+    assert credit.xpath("./a/@href") == [
+        "http://finance.sina.com.cn/money/forex/forexroll/2016-05-25/doc-ifxsktkp0000001.shtml"
+    ]
+    # hostile keywords and source line: exactly as written, as text
+    _, _, hostile = read["_posts/optin-hostile/hostile0000019.md"]
+    assert sorted(hostile.tags) == sorted(
+        ("北向资金", "alert(192)外资", "x’ onmouseover＝‘alert(193)’ y＝’", "{{ page.title }}")
+    )
+    [credit] = hostile.content.xpath("./div/p[last()]")
+    assert _text(credit) == (
+        '来源：<img src=x onerror=alert(194)>新华社 {{ page.title }} "x" <b> · 原文链接'
+    )
+    assert [el.tag for el in credit.iter()] == ["p", "a"]
+
+
+def test_more_is_hexos_excerpt(built: list) -> None:
+    """With ``<!-- more -->`` Hexo's excerpt is the body up to the first real paragraph (issue
+    15 item 3); without it there is none."""
+    excerpts = {}
+    for _, body, hexo in built:
+        before, mark, _ = body.partition("\n<!-- more -->\n")
+        if mark:
+            # the skeleton's <div> is left open: a theme printing the excerpt raw gets it
+            assert hexo.excerpt.startswith("<div>"), hexo.source
+            assert hexo.excerpt.count("<div") == hexo.excerpt.count("</div>") + 1, hexo.source
+            excerpt = _text(_fragment(hexo.excerpt))
+            assert excerpt == _text(_fragment(before)), hexo.source
+            assert hexo.content.xpath(".//span[@id='more']"), hexo.source
+            excerpts[Path(hexo.source).stem] = excerpt
+        else:
+            assert hexo.excerpt == "", hexo.source
+    assert excerpts["kknscsi0000002"] == "截至8月25日，沪深两市上市公司半年报已披露完毕。"
+    assert excerpts["kyamrmz0151960"] == (
+        "省委常委会会议研究部署疫情防控工作 本报杭州12月20日电（记者 刘乐平）20日下午，"
+        "省委常委会召开会议，深入学习贯彻中央经济工作会议精神。"
+    )
 
 
 def test_channel_and_digest_categories_as_hexo_reads_them(built: list) -> None:
@@ -286,8 +361,11 @@ def test_body_renders_as_html(built: list) -> None:
     wrong = []
     for _, body, hexo in built:
         source = _fragment(body)
-        written = Counter(el.tag for el in source.iter() if el is not source)
+        written = Counter(
+            el.tag for el in source.iter() if el is not source and isinstance(el.tag, str)
+        )
         written["div"] += 1  # the skeleton's own <div>
+        written["span"] += body.count("<!-- more -->")  # Hexo's <span id="more"></span>
         rendered = Counter(el.tag for el in hexo.content.iter() if el is not hexo.content)
         images = [img.get("src") for img in source.iter("img")]
         rendered_images = [img.get("src") for img in hexo.content.iter("img")]
@@ -327,13 +405,19 @@ def test_no_generated_page_can_run_script(site: tuple[Path, str]) -> None:
 @pytest.fixture(scope="session")
 def volantis(hexo: None, tmp_path_factory: pytest.TempPathFactory, crawled: dict) -> Path:
     """The pinned Volantis theme with Hexo's default filters and generators, built twice: a
-    baseline of the clean replay posts, then the hostile and replay posts (issue 13, item 4).
-    Returns the folder holding both sites, ``baseline`` and ``site``.
+    baseline of the clean replay posts, with the opt-in settings off and on (issue 15: the
+    theme's tag cloud, Hexo's ``<span id="more">``), then the hostile and replay posts, the
+    hostile ones also with the settings on (issue 13, item 4). Returns the folder holding both
+    sites, ``baseline`` and ``site``.
     """
     root = tmp_path_factory.mktemp("volantis")
     sites = {
-        "baseline": {"replay": crawled["replay"]},
-        "site": {"replay": crawled["replay"], "hostile": crawled["hostile"]},
+        "baseline": {"replay": crawled["replay"], "optin": crawled["optin"]},
+        "site": {
+            "replay": crawled["replay"],
+            "hostile": crawled["hostile"],
+            "optin-hostile": crawled["optin-hostile"],
+        },
     }
     for name, posts in sites.items():
         base = make_site(root / name, "volantis", posts, description="check")
@@ -353,7 +437,7 @@ def test_no_content_script_on_the_volantis_blog(volantis: Path, crawled: dict) -
     assert any(page.startswith("categories/金融/新浪财经/") for page in pages)
     bodies = [
         parse_post(path.read_text(encoding="utf-8"))[1]
-        for name in ("replay", "hostile")
+        for name in ("replay", "hostile", "optin-hostile")
         for path in crawled[name].glob("*.md")
     ]
     baseline = Baseline.of_site(volantis / "baseline" / "public")

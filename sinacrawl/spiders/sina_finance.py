@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Self
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -21,6 +21,7 @@ from sinacrawl.docid import document_id
 from sinacrawl.feed import FeedEntry, FeedError, feed_url, parse_feed
 from sinacrawl.items import ArticleItem
 from sinacrawl.middlewares import BlockedRequest
+from sinacrawl.optin import EXPORTED_KEYS, export_fields
 from sinacrawl.reachability import failure_kind, failure_reason, unreachable_host
 from sinacrawl.spiderargs import warn_unknown
 from sinacrawl.urlguard import SINA_DOMAINS, url_problem
@@ -158,6 +159,22 @@ class SinaFinanceSpider(Spider):
         self.trying: dict[str, tuple[set[str], list[_HeldCopy]]] = {}
         self.allowed_domains = list(SINA_DOMAINS)
         self.feed_max_entries = 0
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """The project's ``FEED_EXPORT_FIELDS`` with the opt-in keys whose settings are on
+        (``updated``, ``tags``, ``description``; issue 15, :func:`~sinacrawl.optin.export_fields`),
+        so that ``-O`` exports a key exactly when the posts carry it; a list given with ``-s``
+        (or any priority above the project's) is left as it is."""
+        super().update_settings(settings)
+        if (settings.getpriority("FEED_EXPORT_FIELDS") or 0) > SETTINGS_PRIORITIES["project"]:
+            return
+        switches = {name for _, names in EXPORTED_KEYS for name in names}
+        on = {name for name in switches if settings.getbool(name)}
+        fields = export_fields(settings.getlist("FEED_EXPORT_FIELDS"), on)
+        # "spider": Scrapy's crawl command merges the project's settings into the crawler's
+        # again after this (CrawlerProcess.create_crawler), which would undo "project".
+        settings.set("FEED_EXPORT_FIELDS", fields, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -430,6 +447,7 @@ class SinaFinanceSpider(Spider):
             feed_published=entry.published if entry else None,
             feed_modified=entry.modified if entry else None,
             feed_intro=entry.intro if entry else None,
+            feed_media_name=entry.media_name if entry else None,
             since=self.since,
             categories=categories,
         )

@@ -10,6 +10,10 @@
  * `excerpt` becomes the body's opening text: paragraphs' white space (ideographic spaces too)
  * collapsed, leading credit lines skipped, cut at `sinacrawl_excerpt_length` characters
  * (_config.yml, default 120), HTML-escaped. Volantis also uses it as the page's description.
+ *
+ * With `<!-- more -->` in the post (SINACRAWL_MORE, issue 15) Hexo's excerpt is the HTML before
+ * the mark, the body's `<div>` left open, printed raw on the card; it becomes the text of that
+ * part the same way (so the excerpt ends where the article's first paragraph ends).
  */
 const { Parser } = require('htmlparser2');
 const { escapeText } = require('../lib/html');
@@ -65,8 +69,9 @@ function excerptText(html, length) {
 }
 
 hexo.extend.filter.register('after_post_render', data => {
-  if (data.layout !== 'post' || data.excerpt) return data;
-  const text = excerptText(data.content, hexo.config.sinacrawl_excerpt_length || 120);
-  if (text) data.excerpt = `<p>${escapeText(text)}</p>`;
+  if (data.layout !== 'post') return data;
+  // Hexo's own excerpt filter (priority 10) has set data.excerpt when the post has the mark.
+  const text = excerptText(data.excerpt || data.content, hexo.config.sinacrawl_excerpt_length || 120);
+  data.excerpt = text ? `<p>${escapeText(text)}</p>` : '';
   return data;
 }, 20);

@@ -13,3 +13,14 @@ hexo.extend.filter.register('before_generate', function () {
   const newest = this.model('Post').sort('-date').first();
   this.theme.config.getStartTime = newest ? newest.date.valueOf() : 0;
 });
+
+/**
+ * Posts of the same second (a 2005 batch; the same article saved under two ids) would keep the
+ * order Hexo happened to read their files in, which changes from build to build under load:
+ * every list (index, archives, categories, tags, prev/next, content.json) sorts `locals.posts`
+ * by date with a stable sort, so the posts are handed over ordered by source file first.
+ */
+hexo.extend.filter.register('before_generate', function () {
+  const posts = this.locals.get('posts').sort('source');
+  this.locals.set('posts', () => posts);
+});
