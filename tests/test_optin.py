@@ -30,7 +30,7 @@ from sinacrawl.post import PostFields, parse_post, render_post
 from sinacrawl.queuecodec import dumps, loads
 from tests.conftest import CORPUS, REPLAY, require_shared, run_crawl
 
-#: Every opt-in setting of issue 15 but SINACRAWL_IMAGES_DIR (item 1, another branch).
+#: Every opt-in setting of issue 15 but SINACRAWL_IMAGES_DIR, a folder (tests/test_images.py).
 ALL_ON = (
     "SINACRAWL_UPDATED",
     "SINACRAWL_TAGS",
