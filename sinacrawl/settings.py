@@ -36,6 +36,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Next to the download itself, like HttpCacheMiddleware (900), so that redirect, retry and
     # HTTP-error handling see replayed responses exactly as live ones.
     "sinacrawl.middlewares.ReplayMiddleware": 950,
+    # Scrapy's, in its place (580), without decoding each whole page to look at its first
+    # 4,096 characters (issue 16).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "sinacrawl.metarefresh.HeadMetaRefreshMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
     # Skips articles whose post is newer than the feed's mtime (POSTS_REFRESH turns it off).
