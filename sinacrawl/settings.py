@@ -51,8 +51,9 @@ ITEM_PIPELINES = {
     "sinacrawl.pipelines.FieldsPipeline": 100,
     "sinacrawl.pipelines.BodyPipeline": 200,
     "sinacrawl.pipelines.PostWriterPipeline": 300,
-    # Checks each written post's fields against the front-matter schema (monitor front_matter).
-    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 800,
+    # Checks each written post's fields against the front-matter schema (monitor front_matter):
+    # Spidermon's ItemValidationPipeline, reading only the schema's fields (issue 16).
+    "sinacrawl.validation.FrontMatterValidationPipeline": 800,
 }
 # One line per dropped item (the item's repr is not logged).
 LOG_FORMATTER = "sinacrawl.logformatter.OneLineLogFormatter"
