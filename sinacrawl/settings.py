@@ -36,6 +36,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Next to the download itself, like HttpCacheMiddleware (900), so that redirect, retry and
     # HTTP-error handling see replayed responses exactly as live ones.
     "sinacrawl.middlewares.ReplayMiddleware": 950,
+    # Scrapy's, in its place (580), without decoding each whole page to look at its first
+    # 4,096 characters (issue 16).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "sinacrawl.metarefresh.HeadMetaRefreshMiddleware": 580,
 }
 SPIDER_MIDDLEWARES = {
     # Skips articles whose post is newer than the feed's mtime (POSTS_REFRESH turns it off).
@@ -50,8 +54,9 @@ ITEM_PIPELINES = {
     # written (issue 15 item 1).
     "sinacrawl.images.LocalImagesPipeline": 250,
     "sinacrawl.pipelines.PostWriterPipeline": 300,
-    # Checks each written post's fields against the front-matter schema (monitor front_matter).
-    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 800,
+    # Checks each written post's fields against the front-matter schema (monitor front_matter):
+    # Spidermon's ItemValidationPipeline, reading only the schema's fields (issue 16).
+    "sinacrawl.validation.FrontMatterValidationPipeline": 800,
 }
 # One line per dropped item (the item's repr is not logged).
 LOG_FORMATTER = "sinacrawl.logformatter.OneLineLogFormatter"
