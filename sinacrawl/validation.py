@@ -1,7 +1,7 @@
 """The front-matter check of every item (issue 14), at a small cost per item (issue 16).
 
 Spidermon's ``ItemValidationPipeline`` turns the whole item into a dict (``ItemAdapter.asdict``,
-which inspects each of its 22 fields, the page bytes and parsed tree included), builds a new
+which inspects each of its 23 fields, the page bytes and parsed tree included), builds a new
 jsonschema validator and slugifies its stat names again for every item: 6.5% of a replay crawl
 (py-spy, 1,000 articles), for a schema that reads 13 fields.
 """
