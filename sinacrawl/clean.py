@@ -57,6 +57,18 @@ _TILDE_RUN = re.compile(r"~(?=~)")
 _PROMO_MAX_CHARS = 160
 
 
+#: The sanitizer of record, built once (nh3 >= 0.3's ``Cleaner``: the allowlist is converted
+#: for Ammonia once, not at every call).
+_SANITIZER: Final = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    allowed_classes={tag: set(names) for tag, names in ALLOWED_CLASSES.items()},
+    url_schemes=set(URL_SCHEMES),
+    set_tag_attribute_values={"img": {"referrerpolicy": "no-referrer"}},
+    attribute_filter=body_attribute,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CleanBody:
     """A cleaned body: ``html`` ready for the post, ``images`` its ``img`` URLs in order."""
@@ -141,9 +153,11 @@ def _fix_links(container: HtmlElement, base_url: str) -> None:
 
 
 def _serialise(container: HtmlElement) -> str:
-    parts = [container.text or ""]
-    parts.extend(tostring(child, encoding="unicode", with_tail=True) for child in container)
-    return "".join(parts)
+    """The markup inside ``container`` (which loses its attributes): one serialisation of the
+    whole, its bare ``<div>`` start and end tags cut off, instead of one per child."""
+    container.attrib.clear()
+    container.tag = "div"
+    return tostring(container, encoding="unicode", with_tail=False)[len("<div>") : -len("</div>")]
 
 
 def layout(html: str) -> str:
@@ -209,13 +223,4 @@ def sanitize(html: str) -> str:
     >>> sanitize('<p onclick="x()">{a}<script>b</script></p>')
     '<p>&#123;a&#125;</p>'
     """
-    safe = nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        allowed_classes={tag: set(names) for tag, names in ALLOWED_CLASSES.items()},
-        url_schemes=set(URL_SCHEMES),
-        set_tag_attribute_values={"img": {"referrerpolicy": "no-referrer"}},
-        attribute_filter=body_attribute,
-    )
-    return layout(safe)
+    return layout(_SANITIZER.clean(html))
