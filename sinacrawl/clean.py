@@ -14,6 +14,7 @@ from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors, widgets
+from sinacrawl.nodetext import text_of
 from sinacrawl.optin import make_figures
 from sinacrawl.theme_safety import attribute_url, body_attribute, https_image_url
 
@@ -115,7 +116,7 @@ def _remove_clutter(container: HtmlElement) -> None:
     for node in doomed:
         _drop(node)
     for node in selectors.PROMO_BLOCKS(container):
-        text = "".join(node.text_content().split())  # white space out, as _WHITE would
+        text = "".join(text_of(node).split())  # white space out, as _WHITE would
         if len(text) <= _PROMO_MAX_CHARS and widgets.is_promo_paragraph(text):
             _drop(node)
     widgets.remove_video_players(container)
@@ -127,7 +128,7 @@ def _remove_clutter(container: HtmlElement) -> None:
 def _drop_empty(container: HtmlElement) -> None:
     # Innermost first, so that a wrapper emptied by its children's removal goes too.
     for node in reversed(list(container.iterdescendants(*selectors.EMPTY_TAGS))):
-        if not node.text_content().strip() and not selectors.KEEP_EMPTY(node):
+        if not text_of(node).strip() and not selectors.KEEP_EMPTY(node):
             _drop(node)
 
 
@@ -153,11 +154,16 @@ def _fix_links(container: HtmlElement, base_url: str) -> None:
 
 
 def _serialise(container: HtmlElement) -> str:
-    """The markup inside ``container`` (which loses its attributes): one serialisation of the
-    whole, its bare ``<div>`` start and end tags cut off, instead of one per child."""
+    """The markup inside ``container``: one serialisation of the whole as a bare ``<div>``, its
+    start and end tags cut off, instead of one per child (the container's tag and attributes
+    are put back)."""
+    tag, attributes = container.tag, dict(container.attrib)
     container.attrib.clear()
     container.tag = "div"
-    return tostring(container, encoding="unicode", with_tail=False)[len("<div>") : -len("</div>")]
+    html: str = tostring(container, encoding="unicode", with_tail=False)
+    container.tag = tag
+    container.attrib.update(attributes)
+    return html[len("<div>") : -len("</div>")]
 
 
 def layout(html: str) -> str:
@@ -207,7 +213,7 @@ def clean_body(container: HtmlElement, base_url: str, figures: bool = False) -> 
         make_figures(container)
     _drop_empty(container)
     _fix_links(container, base_url)
-    text = _EDITOR.sub("", _WHITE.sub("", container.text_content()))
+    text = _EDITOR.sub("", _WHITE.sub("", text_of(container)))
     if not text and not images:
         return None
     return CleanBody(sanitize(_serialise(container)), images)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, AnyStr
 
 import lxml.etree
 import lxml.html
@@ -188,9 +188,19 @@ def _article_end(data: str | bytes) -> int | None:
     guess: :func:`_settled` on the parsed beginning decides.
     """
     if isinstance(data, bytes):
-        start_re, tags_re, words = _ARTIBODY_START_B, _TAGS_B, _SETTLE_WORDS_B
-    else:
-        start_re, tags_re, words = _ARTIBODY_START_S, _TAGS_S, _SETTLE_WORDS_S
+        cut = _end_tag(data, _ARTIBODY_START_B, _TAGS_B, _SETTLE_WORDS_B)
+        while cut is not None and 0 < cut < len(data) and 0x80 <= data[cut] < 0xC0:
+            cut -= 1  # not inside a UTF-8 sequence
+        return cut
+    return _end_tag(data, _ARTIBODY_START_S, _TAGS_S, _SETTLE_WORDS_S)
+
+
+def _end_tag(
+    data: AnyStr,
+    start_re: re.Pattern[AnyStr],
+    tags_re: re.Pattern[AnyStr],
+    words: tuple[AnyStr, ...],
+) -> int | None:
     start = start_re.search(data)
     if start is None:
         return None
@@ -202,12 +212,7 @@ def _article_end(data: str | bytes) -> int | None:
         depth += -1 if tag.group(1) else 1
         if depth == 0:
             cut = tag.end() + _MARGIN
-            if isinstance(data, bytes):
-                while 0 < cut < len(data) and 0x80 <= data[cut] < 0xC0:
-                    cut -= 1  # not inside a UTF-8 sequence
-            if all(data.find(word, 0, cut) >= 0 for word in words):
-                return cut
-            return None
+            return cut if all(data.find(word, 0, cut) >= 0 for word in words) else None
     return None
 
 

@@ -144,7 +144,8 @@ LINKS: Final = XPath(".//a[@href]")
 VIDEO_POSTER_HOSTS: Final = ("ivideo.sina.com.cn", "video.sina.com.cn", "v.iask.com")
 #: Any element marked as a video player (the marks :data:`REMOVE_MARKED` removes players by).
 VIDEO_PLAYER: Final = XPath(
-    f"descendant::*[{_mentions('video', '@class', '@id')} or {_mentions('player', '@class', '@id')}"
+    "descendant::*[@class or @id]"  # most elements have neither: one cheap test first
+    f"[{_mentions('video', '@class', '@id')} or {_mentions('player', '@class', '@id')}"
     " or contains(@class, 'miaopai')]"
 )
 #: The whole text of a video player's leftover skeleton element (SPEC section 3).

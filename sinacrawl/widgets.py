@@ -14,6 +14,7 @@ import tinycss2
 from lxml.html import HtmlElement
 
 from sinacrawl import selectors
+from sinacrawl.nodetext import text_of
 
 __all__ = [
     "has_video_player",
@@ -98,23 +99,19 @@ def remove_video_players(container: HtmlElement) -> None:
     """Remove what a video player leaves once its marked wrapper is gone (SPEC section 3): its
     skeleton texts (视频加载中，请稍候 / 自动播放 / 向前 / 向后 / play) and its poster images,
     with the link around a poster."""
-    whole = container.text_content()
-    skeleton = (
-        selectors.PLAYER_SKELETON(container) if any(w in whole for w in _PLAYER_WORDS) else []
-    )
-    for text in skeleton:
+    for text in selectors.PLAYER_SKELETON(container):
         node = text.getparent()
         if node is not None and text.is_tail:
             node = node.getparent()  # "<label><input>自动播放</label>": the label
         if node is None or node is container:
             continue
-        if selectors.PLAYER_TEXT.match("".join(node.text_content().split())):
+        if selectors.PLAYER_TEXT.match("".join(text_of(node).split())):
             _drop(node)
     for img in selectors.IMAGES(container):
         if _on_hosts(img.get("src") or "", selectors.VIDEO_POSTER_HOSTS):
             parent = img.getparent()
             only_child = parent is not None and parent.tag == "a" and len(parent) == 1
-            _drop(parent if only_child and not parent.text_content().strip() else img)
+            _drop(parent if only_child and not text_of(parent).strip() else img)
 
 
 def _text_outside_links(node: HtmlElement) -> str:
@@ -145,7 +142,7 @@ def _only_links(node: HtmlElement) -> bool:
     label is shorter than the links' text: "据<a>黑猫投诉</a>平台数据，投诉下降两成。" is a
     sentence of the author's with a link in it."""
     label = len(_text_outside_links(node))
-    linked = sum(len("".join(a.text_content().split())) for a in selectors.LINKS(node))
+    linked = sum(len("".join(text_of(a).split())) for a in selectors.LINKS(node))
     return label <= min(selectors.LINK_BOX_LABEL_CHARS, linked) and not selectors.KEEP_EMPTY(node)
 
 
@@ -191,8 +188,6 @@ def is_promo_paragraph(text: str) -> bool:
 
 
 _END_MARKS = "。！？!?\n"
-_PLAYER_WORDS = ("视频加载中", "自动播放", "连续播放", "向前", "向后", "play", "Play", "PLAY")
-_PROMO_WORDS = ("新浪财经", "黑猫投诉", "金融曝光台", "新浪众测")
 
 
 def _strip_promo(text: str | None) -> str | None:
@@ -206,8 +201,6 @@ def remove_promo_sentences(container: HtmlElement) -> None:
     """Remove Sina's fixed promotional sentences from the text they share with the author's
     (issue 11: only the sentence goes, the paragraph stays). Whole promotional paragraphs go
     earlier, in :func:`sinacrawl.clean.clean_body`."""
-    if not any(word in container.text_content() for word in _PROMO_WORDS):
-        return
     for text in selectors.PROMO_SENTENCE_TEXT(container):
         node = text.getparent()
         if node is None:
