@@ -99,7 +99,11 @@ def remove_video_players(container: HtmlElement) -> None:
     """Remove what a video player leaves once its marked wrapper is gone (SPEC section 3): its
     skeleton texts (视频加载中，请稍候 / 自动播放 / 向前 / 向后 / play) and its poster images,
     with the link around a poster."""
-    for text in selectors.PLAYER_SKELETON(container):
+    whole = text_of(container)  # one text against a costly XPath over every text node
+    skeleton = (
+        selectors.PLAYER_SKELETON(container) if any(w in whole for w in _PLAYER_WORDS) else []
+    )
+    for text in skeleton:
         node = text.getparent()
         if node is not None and text.is_tail:
             node = node.getparent()  # "<label><input>自动播放</label>": the label
@@ -188,6 +192,7 @@ def is_promo_paragraph(text: str) -> bool:
 
 
 _END_MARKS = "。！？!?\n"
+_PLAYER_WORDS = ("视频加载中", "自动播放", "连续播放", "向前", "向后", "play", "Play", "PLAY")
 
 
 def _strip_promo(text: str | None) -> str | None:
@@ -201,6 +206,8 @@ def remove_promo_sentences(container: HtmlElement) -> None:
     """Remove Sina's fixed promotional sentences from the text they share with the author's
     (issue 11: only the sentence goes, the paragraph stays). Whole promotional paragraphs go
     earlier, in :func:`sinacrawl.clean.clean_body`."""
+    if not selectors.PROMO_SENTENCE.search(text_of(container)):
+        return  # a match inside one text node is a match in the whole text: none anywhere
     for text in selectors.PROMO_SENTENCE_TEXT(container):
         node = text.getparent()
         if node is None:
