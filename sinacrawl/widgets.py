@@ -17,6 +17,7 @@ from sinacrawl import selectors
 from sinacrawl.nodetext import text_of
 
 __all__ = [
+    "has_promo_sentence",
     "has_video_player",
     "image_source",
     "is_hidden",
@@ -202,11 +203,32 @@ def _strip_promo(text: str | None) -> str | None:
     return "".join(s for s in sentences if not selectors.PROMO_SENTENCE.search(s))
 
 
+def has_promo_sentence(text: str) -> bool:
+    """Does :data:`~sinacrawl.selectors.PROMO_SENTENCE` match anywhere in ``text``? The same
+    answer as ``PROMO_SENTENCE.search(text)``, searched only around each of its anchor words
+    (:data:`~sinacrawl.selectors.PROMO_SENTENCE_ANCHORS`), so that a long article's text is
+    not run through the whole pattern character by character (perf11: 40 ms a megabyte).
+
+    >>> has_promo_sentence("据统计，" * 100 + "下载新浪财经APP，获取更多解读")
+    True
+    >>> has_promo_sentence("新浪财经讯 成交额突破万亿元。")
+    False
+    """
+    reach = selectors.PROMO_SENTENCE_REACH
+    for word in selectors.PROMO_SENTENCE_ANCHORS:
+        at = text.find(word)
+        while at >= 0:
+            if selectors.PROMO_SENTENCE.search(text, max(0, at - reach), at + len(word) + reach):
+                return True
+            at = text.find(word, at + 1)
+    return False
+
+
 def remove_promo_sentences(container: HtmlElement) -> None:
     """Remove Sina's fixed promotional sentences from the text they share with the author's
     (issue 11: only the sentence goes, the paragraph stays). Whole promotional paragraphs go
     earlier, in :func:`sinacrawl.clean.clean_body`."""
-    if not selectors.PROMO_SENTENCE.search(text_of(container)):
+    if not has_promo_sentence(text_of(container)):
         return  # a match inside one text node is a match in the whole text: none anywhere
     for text in selectors.PROMO_SENTENCE_TEXT(container):
         node = text.getparent()
