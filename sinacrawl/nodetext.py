@@ -11,7 +11,8 @@ __all__ = ["text_of"]
 def text_of(node: HtmlElement) -> str:
     """The text of ``node`` and its descendants, its own tail excluded: exactly what lxml's
     ``node.text_content()`` (XPath ``string()``) returns, from libxml2's text serialiser at a
-    third of the cost (1.2 µs against 3.5 µs for a short paragraph; perf11). Equal on every
+    third of the cost (1.2 µs against 3.5 µs for a short paragraph; perf11), or for an element
+    without children its own ``text`` (0.1 µs). Equal on every
     element of the fixtures and corpus pages (tests/test_nodetext.py).
 
     >>> import lxml.html
@@ -19,5 +20,7 @@ def text_of(node: HtmlElement) -> str:
     >>> text_of(div[0])
     '尽在新浪财经'
     """
+    if not len(node):  # no child (no comment either): the text is the element's own
+        return node.text or ""
     text: str = tostring(node, method="text", encoding="unicode", with_tail=False)
     return text
