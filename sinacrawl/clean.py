@@ -10,7 +10,7 @@ from typing import Final
 from urllib.parse import urljoin
 
 import nh3
-from lxml.etree import Comment
+from lxml.etree import Comment, Element
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors, widgets
@@ -104,12 +104,17 @@ def _drop(node: HtmlElement) -> None:
 
 def _remove_clutter(container: HtmlElement) -> None:
     widgets.unwrap_void_containers(container)
-    widgets.remove_hidden(container)
-    # Dropping in any order gives the same tree: each node's tail text stays where it was.
-    doomed = [
-        *container.iterdescendants(*selectors.REMOVE_TAGS, Comment),
-        *selectors.REMOVE_MARKED(container),
-    ]
+    # Dropping in any order gives the same tree: each node's tail text stays where it was (a
+    # node inside one dropped already goes with it). One pass over the elements finds the
+    # hidden and the marked ones.
+    doomed = list(container.iterdescendants(*selectors.REMOVE_TAGS, Comment))
+    for node in container.iterdescendants(Element):
+        cls, ident, suda = node.get("class"), node.get("id"), node.get("data-sudaclick")
+        marked = (cls or ident or suda) and selectors.is_marked(
+            node.tag, cls or "", ident or "", suda or ""
+        )
+        if marked or widgets.hides(node):
+            doomed.append(node)
     for node in doomed:
         _drop(node)
     for node in selectors.PROMO_BLOCKS(container):

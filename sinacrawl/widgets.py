@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import tinycss2
+from lxml.etree import Element
 from lxml.html import HtmlElement
 
 from sinacrawl import selectors
@@ -19,6 +20,7 @@ from sinacrawl.nodetext import text_of
 __all__ = [
     "has_promo_sentence",
     "has_video_player",
+    "hides",
     "image_source",
     "is_hidden",
     "is_placeholder",
@@ -62,16 +64,25 @@ def is_hidden(style: str) -> bool:
     return any(values.get(name) == value for name, value in _HIDING)
 
 
+def hides(node: HtmlElement) -> bool:
+    """Is ``node`` hidden by HTML's ``hidden`` attribute or by its inline ``style``
+    (:func:`is_hidden`; only a style mentioning ``none`` or ``hidden``, in any case, is parsed)?
+    """
+    if node.get("hidden") is not None:
+        return True
+    style = node.get("style")
+    if style is None:
+        return False
+    style = style.lower()
+    return ("none" in style or "hidden" in style) and is_hidden(style)
+
+
 def remove_hidden(container: HtmlElement) -> None:
-    """Remove what the page hides with an inline style (SPEC section 3): the WeChat share logo
+    """Remove what the page hides (:func:`hides`; SPEC section 3): the WeChat share logo
     ``#wx_pic`` under ``display:none``, a player's ``display:none`` playlist, and elements
     with HTML's ``hidden`` attribute."""
-    for node in selectors.HIDDEN_ATTRIBUTE(container):
+    for node in [node for node in container.iterdescendants(Element) if hides(node)]:
         _drop(node)
-    for node in selectors.STYLED(container):
-        style = (node.get("style") or "").lower()
-        if ("none" in style or "hidden" in style) and is_hidden(style):
-            _drop(node)
 
 
 def _host(url: str) -> str:
@@ -90,8 +101,10 @@ def _on_hosts(url: str, hosts: tuple[str, ...]) -> bool:
 
 def has_video_player(container: HtmlElement) -> bool:
     """Does the article hold one of Sina's video players (by its marks or its poster image)?"""
-    if selectors.VIDEO_PLAYER(container):
-        return True
+    for node in container.iterdescendants(Element):
+        cls, ident = node.get("class"), node.get("id")
+        if (cls or ident) and selectors.is_player_mark(cls or "", ident or ""):
+            return True
     return any(_on_hosts(img.get("src") or "", selectors.VIDEO_POSTER_HOSTS)
                for img in selectors.IMAGES(container))  # fmt: skip
 

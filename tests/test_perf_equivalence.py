@@ -7,13 +7,14 @@ import re
 import time
 from pathlib import Path
 
+import lxml.etree
 import lxml.html
 import pytest
 from lxml.html import tostring
 
 from sinacrawl.clean import _collapse_line_breaks, _serialise
 from sinacrawl.extract import article_container
-from sinacrawl.selectors import PROMO_SENTENCE
+from sinacrawl.selectors import PROMO_SENTENCE, is_marked, is_player_mark
 from sinacrawl.widgets import has_promo_sentence
 from tests.conftest import CORPUS
 
@@ -74,3 +75,84 @@ def test_a_body_serialises_as_its_children_did(path: Path) -> None:
     attributes = dict(container.attrib)
     assert _serialise(container) == children
     assert dict(container.attrib) == attributes
+
+
+def _mentions(name: str, *attributes: str) -> str:
+    spellings = (name, name.capitalize(), name.upper())
+    return " or ".join(f"contains({a}, '{s}')" for a in attributes for s in spellings)
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+#: The XPath is_marked replaced (selectors.py before perf11).
+REMOVE_MARKED = lxml.etree.XPath(
+    "descendant::*[@class or @id or @data-sudaclick]["
+    + " or ".join(
+        f"({test})"
+        for test in (
+            _has_class("appendQr_wrap"),
+            "contains(@class, 'kaihu') or contains(@id, 'kaihu')",
+            "starts-with(@class, 'finance_app_') or contains(@class, ' finance_app_')",
+            "self::span and starts-with(@id, 'quote_')",
+            _has_class("ct_hqimg"),
+            "starts-with(@id, 'ad_')",
+            _has_class("otherContent_01"),
+            _has_class("article-notice"),
+            "@data-sudaclick='suda_1028_guba'",
+            _mentions("video", "@class", "@id"),
+            _mentions("player", "@class", "@id"),
+            "@id='wx_pic'",
+            "contains(@class, 'miaopai')",
+        )
+    )
+    + "]"
+)
+#: The XPath is_player_mark replaced.
+VIDEO_PLAYER = lxml.etree.XPath(
+    "descendant::*[@class or @id]"
+    f"[{_mentions('video', '@class', '@id')} or {_mentions('player', '@class', '@id')}"
+    " or contains(@class, 'miaopai')]"
+)
+
+
+def _marks(root: lxml.html.HtmlElement) -> tuple[list[object], list[object]]:
+    marked, players = [], []
+    for node in root.iterdescendants(lxml.etree.Element):
+        cls, ident = node.get("class") or "", node.get("id") or ""
+        if is_marked(node.tag, cls, ident, node.get("data-sudaclick") or ""):
+            marked.append(node)
+        if is_player_mark(cls, ident):
+            players.append(node)
+    return marked, players
+
+
+def test_marks_are_read_as_the_xpath_read_them_in_every_article() -> None:
+    for path in _pages():
+        try:
+            container = article_container(lxml.html.document_fromstring(path.read_bytes()))
+        except lxml.etree.ParserError:
+            continue
+        if container is not None:
+            assert _marks(container) == (REMOVE_MARKED(container), VIDEO_PLAYER(container))
+
+
+_MARK_PIECES = (
+    "appendQr_wrap", "kaihu", "finance_app_x", "quote_", "ct_hqimg", "ad_", "otherContent_01",
+    "article-notice", "suda_1028_guba", "video", "Video", "VIDEO", "viDeo", "player", "PLAYER",
+    "wx_pic", "miaopai", "x", " ", "\t", "\n", "\u3000", "\xa0", "adv", "quote", "wx_pi", "miao",
+)  # fmt: skip
+
+
+def test_marks_are_read_as_the_xpath_read_them_on_random_attributes() -> None:
+    rng = random.Random(13)
+    root = lxml.html.fragment_fromstring("<div></div>")
+    for _ in range(3000):
+        node = lxml.etree.SubElement(root, rng.choice(("div", "span", "p")))
+        for name in ("class", "id", "data-sudaclick"):
+            if rng.random() < 0.6:
+                node.set(name, "".join(rng.choice(_MARK_PIECES) for _ in range(rng.randrange(3))))
+    marked, players = _marks(root)
+    assert marked == REMOVE_MARKED(root) and players == VIDEO_PLAYER(root)
+    assert 300 < len(marked) < 2700 and len(players) > 100
