@@ -25,7 +25,6 @@ __all__ = [
     "is_hidden",
     "is_placeholder",
     "is_promo_paragraph",
-    "remove_hidden",
     "remove_link_boxes",
     "remove_promo_sentences",
     "remove_video_players",
@@ -67,6 +66,8 @@ def is_hidden(style: str) -> bool:
 def hides(node: HtmlElement) -> bool:
     """Is ``node`` hidden by HTML's ``hidden`` attribute or by its inline ``style``
     (:func:`is_hidden`; only a style mentioning ``none`` or ``hidden``, in any case, is parsed)?
+    Such an element goes with its content (SPEC section 3): the WeChat share logo ``#wx_pic``
+    under ``display:none``, a player's ``display:none`` playlist.
     """
     if node.get("hidden") is not None:
         return True
@@ -75,14 +76,6 @@ def hides(node: HtmlElement) -> bool:
         return False
     style = style.lower()
     return ("none" in style or "hidden" in style) and is_hidden(style)
-
-
-def remove_hidden(container: HtmlElement) -> None:
-    """Remove what the page hides (:func:`hides`; SPEC section 3): the WeChat share logo
-    ``#wx_pic`` under ``display:none``, a player's ``display:none`` playlist, and elements
-    with HTML's ``hidden`` attribute."""
-    for node in [node for node in container.iterdescendants(Element) if hides(node)]:
-        _drop(node)
 
 
 def _host(url: str) -> str:
