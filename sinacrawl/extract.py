@@ -8,6 +8,7 @@ only as much of the page as those functions need.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, AnyStr
 
@@ -43,6 +44,8 @@ _HTML_ELEMENTS = lxml.etree.ElementDefaultClassLookup(
     element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
 )
 
+#: XML's white space, on which XPath's ``normalize-space`` (and so a class test) splits.
+_XML_SPACE = str.maketrans("\t\n\r", "   ")
 #: Invisible characters: a headline made only of them is no headline (issue 11, ``no_title``).
 _ZERO_WIDTH = re.compile("[\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
@@ -79,12 +82,36 @@ def headline_text(raw: str) -> str:
     return safe_title(_ZERO_WIDTH.sub("", raw))
 
 
-def _first_text(values: list[Any]) -> str | None:
+def _first_text(values: Iterable[str]) -> str | None:
     for value in values:
-        text = headline_text(str(value))
+        text = headline_text(value)
         if text:
             return text
     return None
+
+
+def _elements(doc: HtmlElement, tag: str, attribute: str, value: str) -> Iterator[HtmlElement]:
+    """The page's ``tag`` elements whose ``attribute`` is ``value`` (for ``class``: holds the
+    word ``value``, the list split on XML white space as XPath's ``normalize-space`` does), in
+    document order, found as they are asked for: a caller that stops at the first walks the page
+    only that far."""
+    for node in doc.getroottree().iter(tag):
+        found = node.get(attribute)
+        if found is None:
+            continue
+        if found == value or (
+            attribute == "class" and value in found.translate(_XML_SPACE).split(" ")
+        ):
+            yield node
+
+
+def _meta_contents(doc: HtmlElement, name: str) -> Iterator[str]:
+    """The ``content`` of each ``<meta property="name">`` of the page, in document order, found
+    as asked for (:func:`_elements`)."""
+    for meta in _elements(doc, "meta", "property", name):
+        content = meta.get("content")
+        if content is not None:
+            yield content
 
 
 def page_title(doc: HtmlElement) -> str | None:
@@ -92,11 +119,11 @@ def page_title(doc: HtmlElement) -> str | None:
 
     Entities are decoded by the parser; white space is collapsed. ``None`` when neither exists.
     """
-    for xpath in selectors.TITLE:
-        title = _first_text([node.text_content() for node in xpath(doc)])
+    for tag, attribute, value in selectors.TITLE:
+        title = _first_text(node.text_content() for node in _elements(doc, tag, attribute, value))
         if title:
             return title
-    return _first_text(selectors.OG_TITLE(doc))
+    return _first_text(_meta_contents(doc, selectors.OG_TITLE))
 
 
 def published(doc: HtmlElement) -> datetime | None:
@@ -105,8 +132,8 @@ def published(doc: HtmlElement) -> datetime | None:
     :func:`~sinacrawl.dates.plausible` (year 9999, year 1) counts as absent. ``None`` when
     none is left.
     """
-    for value in selectors.PUBLISHED_TIME(doc):
-        moment = parse_iso(str(value))
+    for value in _meta_contents(doc, selectors.PUBLISHED_TIME):
+        moment = parse_iso(value)
         if moment and plausible(moment):
             return moment
     for node in selectors.DATE_TEXT(doc):
@@ -117,7 +144,8 @@ def published(doc: HtmlElement) -> datetime | None:
 
 
 def _first_og_image(doc: HtmlElement) -> str | None:
-    return next((url for url in (str(v).strip() for v in selectors.OG_IMAGE(doc)) if url), None)
+    urls = (value.strip() for value in _meta_contents(doc, selectors.OG_IMAGE))
+    return next((url for url in urls if url), None)
 
 
 def og_image(doc: HtmlElement) -> str | None:
@@ -167,14 +195,14 @@ def _settled(doc: HtmlElement, container: HtmlElement) -> bool:
     open_elements = _open_at_end(doc)
     if container in open_elements:
         return False  # nothing after the article: its end tag may be past the cut
-    for node in selectors.TITLE[0](doc):
+    for node in _elements(doc, *selectors.TITLE[0]):
         if node in open_elements:
             return False
         if headline_text(node.text_content()):
             break
     else:
         return False
-    times = (parse_iso(str(value)) for value in selectors.PUBLISHED_TIME(doc))
+    times = (parse_iso(value) for value in _meta_contents(doc, selectors.PUBLISHED_TIME))
     if not any(moment and plausible(moment) for moment in times):
         return False
     return _first_og_image(doc) is not None

@@ -13,7 +13,7 @@ import pytest
 from lxml.html import tostring
 
 from sinacrawl.clean import _collapse_line_breaks, _serialise
-from sinacrawl.extract import article_container
+from sinacrawl.extract import _elements, _meta_contents, article_container
 from sinacrawl.selectors import PROMO_SENTENCE, is_marked, is_player_mark
 from sinacrawl.widgets import has_promo_sentence
 from tests.conftest import CORPUS
@@ -156,3 +156,34 @@ def test_marks_are_read_as_the_xpath_read_them_on_random_attributes() -> None:
     marked, players = _marks(root)
     assert marked == REMOVE_MARKED(root) and players == VIDEO_PLAYER(root)
     assert 300 < len(marked) < 2700 and len(players) > 100
+
+
+#: The XPaths the page lookups replaced (selectors.py before perf11), by what they find.
+LOOKUPS = {
+    ("h1", "class", "main-title"): lxml.etree.XPath(f"//h1[{_has_class('main-title')}]"),
+    ("h1", "id", "artibodyTitle"): lxml.etree.XPath("//h1[@id='artibodyTitle']"),
+}
+METAS = {
+    name: lxml.etree.XPath(f"//meta[@property='{name}']/@content")
+    for name in ("og:title", "og:image", "article:published_time")
+}
+
+
+def test_page_lookups_find_what_the_xpaths_found_on_every_page() -> None:
+    extra = (
+        '<h1 class="a\tmain-title">x</h1><h1 class="main-title\u3000b">y</h1>'
+        '<meta property="og:image"><meta property="og:image" content="">'
+    )
+    docs = [lxml.html.document_fromstring(f"<html><head></head><body>{extra}</body></html>")]
+    for path in _pages():
+        try:
+            docs.append(lxml.html.document_fromstring(path.read_bytes()))
+        except lxml.etree.ParserError:
+            continue
+    for doc in docs:
+        body = doc.find("body")
+        for where in (doc, body) if body is not None else (doc,):
+            for key, xpath in LOOKUPS.items():
+                assert list(_elements(where, *key)) == xpath(doc)
+            for name, xpath in METAS.items():
+                assert list(_meta_contents(where, name)) == [str(v) for v in xpath(doc)]
