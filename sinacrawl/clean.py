@@ -117,7 +117,7 @@ def _remove_clutter(container: HtmlElement) -> None:
             doomed.append(node)
     for node in doomed:
         _drop(node)
-    for node in selectors.PROMO_BLOCKS(container):
+    for node in list(container.iterdescendants(*selectors.PROMO_BLOCK_TAGS)):
         text = "".join(text_of(node).split())  # white space out
         if len(text) <= _PROMO_MAX_CHARS and widgets.is_promo_paragraph(text):
             _drop(node)

@@ -134,8 +134,9 @@ def is_marked(tag: str, cls: str, ident: str, sudaclick: str) -> bool:
     )
 
 
-#: Block elements whose whole text is checked against :data:`PROMO_TEXT`, in document order.
-PROMO_BLOCKS: Final = XPath("descendant::*[self::p or self::blockquote or self::div]")
+#: Block elements whose whole text is checked against :data:`PROMO_TEXT`, in document order
+#: (lxml's ``iterdescendants`` with these tags: a fifth of the cost of the same ``self::`` XPath).
+PROMO_BLOCK_TAGS: Final = ("p", "blockquote", "div")
 #: Promotional paragraphs Sina inserts (matched on the block's text, white space removed).
 #: recon16-*: "进入【新浪财经股吧】讨论";
 #: recon-2021-07-11-lmpacgj7066994: "炒股就看金麒麟分析师研报…";
