@@ -5,6 +5,8 @@ XPath 1.0 over an ``lxml.html`` tree; CSS-like class tests use the
 ``contains(concat(' ', normalize-space(@class), ' '), ' x ')`` idiom. Alternatives are written as
 one step with ``or``, never as a union (``a | b``): libxml2 sorts a union's nodes into document
 order with comparisons that walk sibling lists, quadratic on a long article with many matches.
+Whole-page lookups are written ``/descendant::x[…]``, the same nodes as ``//x[…]`` (no
+positional predicate) at half the cost: libxml2 evaluates ``//`` as a child step from every node.
 """
 
 from __future__ import annotations
@@ -27,19 +29,20 @@ def _has_class(name: str) -> str:
 
 
 # --- head and metadata ------------------------------------------------------------------------
-#: Headline, in order of preference (SPEC section 2). ``h1.main-title``: 2018+ template
-#: (gne-finance-roll-2018-12-28); ``h1#artibodyTitle``: 2016 template (recon16-*).
-TITLE: Final = (
-    XPath(f"//h1[{_has_class('main-title')}]"),
-    XPath("//h1[@id='artibodyTitle']"),
-)
-OG_TITLE: Final = XPath("//meta[@property='og:title']/@content")
-OG_IMAGE: Final = XPath("//meta[@property='og:image']/@content")
-PUBLISHED_TIME: Final = XPath("//meta[@property='article:published_time']/@content")
+#: Headline, in order of preference (SPEC section 2), as (tag, attribute, value): a ``class``
+#: value is one word of the class list. ``h1.main-title``: 2018+ template
+#: (gne-finance-roll-2018-12-28); ``h1#artibodyTitle``: 2016 template (recon16-*). These and
+#: the ``<meta property>`` names below are read in document order and the first answer stops
+#: the walk (extract.py): on a long article an XPath visited every element (60 ms for 20 MB).
+TITLE: Final = (("h1", "class", "main-title"), ("h1", "id", "artibodyTitle"))
+OG_TITLE: Final = "og:title"
+OG_IMAGE: Final = "og:image"
+PUBLISHED_TIME: Final = "article:published_time"
 #: Visible date text: ``.date`` (2018+ template), ``.time-source`` (2016 template,
 #: magichtml-finance-forexroll-2016-05-25), ``#pub_date`` (older pages).
 DATE_TEXT: Final = XPath(
-    f"//*[{_has_class('date')} or {_has_class('time-source')} or @id='pub_date']"
+    "/descendant::*[@class or @id]"
+    f"[{_has_class('date')} or {_has_class('time-source')} or @id='pub_date']"
 )
 
 #: Sina's generic share images and lazy-load placeholders, never an article image nor
@@ -69,7 +72,7 @@ IMAGE_URL: Final = re.compile(
 CONTAINER: Final = (
     XPath("id('artibody')"),
     XPath("id('article')"),
-    XPath(f"//section[{_has_class('art_content')}]"),
+    XPath(f"/descendant::section[{_has_class('art_content')}]"),
 )
 
 # --- what the body loses (SPEC section 3) -----------------------------------------------------
@@ -77,40 +80,63 @@ CONTAINER: Final = (
 REMOVE_TAGS: Final = (
     "script", "style", "noscript", "iframe", "ins", "object", "form", "video", "audio",
 )  # fmt: skip
-#: Removed with everything inside them, by mark: predicates that read only ``@class``, ``@id``
-#: and ``@data-sudaclick``.
-_REMOVE_MARKED: Final = (
-    # QR block and app promotion (recon-*: div.appendQr_wrap; kaihu/finance_app widgets)
-    _has_class("appendQr_wrap"),
-    "contains(@class, 'kaihu') or contains(@id, 'kaihu')",
-    "starts-with(@class, 'finance_app_') or contains(@class, ' finance_app_')",
-    # live quote spans (gne-finance-usstock-2019-09-09: span#quote_JPM)
-    "self::span and starts-with(@id, 'quote_')",
-    # market chart widget (recon16-*, magichtml-finance-forexroll-2016: div.ct_hqimg)
-    _has_class("ct_hqimg"),
-    # ad slots (magichtml-news-2024-05-16: div#ad_44086 around ins.sinaads)
-    "starts-with(@id, 'ad_')",
-    _has_class("otherContent_01"),
-    _has_class("article-notice"),
-    # stock-forum promotion (recon16-*: div[data-sudaclick=suda_1028_guba])
-    "@data-sudaclick='suda_1028_guba'",
-    # video players (a poster image there is not an article image); the 2018 finance player is
-    # div.artical-player-wrap around div#J_Article_Player (xmu-finance-chanjing-cyxw-2018-04-12)
-    _mentions("video", "@class", "@id"),
-    _mentions("player", "@class", "@id"),
-    # the WeChat share logo, hidden on the page (issue 11; SPEC section 3)
-    "@id='wx_pic'",
-    "contains(@class, 'miaopai')",
-)
-#: Elements removed with their content by mark (in document order, one step: see above).
-REMOVE_MARKED: Final = XPath(
-    "descendant::*[@class or @id or @data-sudaclick]["
-    + " or ".join(f"({test})" for test in _REMOVE_MARKED)
-    + "]"
-)
+#: XML's white space, on which XPath's ``normalize-space`` (and so a class test) splits.
+_XML_SPACE: Final = str.maketrans("\t\n\r", "   ")
+#: ``video`` and ``player``, each in lower case, Capitalised and UPPER case.
+_PLAYER_MARKS: Final = ("video", "Video", "VIDEO", "player", "Player", "PLAYER")
 
-#: Block elements whose whole text is checked against :data:`PROMO_TEXT`, in document order.
-PROMO_BLOCKS: Final = XPath("descendant::*[self::p or self::blockquote or self::div]")
+
+def is_player_mark(cls: str, ident: str) -> bool:
+    """Is an element whose ``class`` is ``cls`` and ``id`` is ``ident`` (``""`` when absent)
+    marked as a video player? ``video`` or ``player`` (lower case, Capitalised or UPPER case) in
+    either, or ``miaopai`` in the class. The 2018 finance player is ``div.artical-player-wrap``
+    around ``div#J_Article_Player`` (xmu-finance-chanjing-cyxw-2018-04-12).
+
+    >>> is_player_mark("artical-player-wrap", ""), is_player_mark("", "J_Article_Player")
+    (True, True)
+    """
+    return any(mark in cls or mark in ident for mark in _PLAYER_MARKS) or "miaopai" in cls
+
+
+def is_marked(tag: str, cls: str, ident: str, sudaclick: str) -> bool:
+    """Is an element removed with everything inside it by its marks (SPEC section 3)? Reads
+    only its ``tag``, ``class``, ``id`` and ``data-sudaclick`` (``""`` when absent). A class is
+    a word of the ``class`` list split on XML white space (as XPath's
+    ``contains(concat(' ', normalize-space(@class), ' '), ' x ')`` reads it). In Python: the
+    same twenty tests in one XPath took libxml2 10 µs per element with a class (perf11;
+    tests/test_perf_equivalence.py checks both agree).
+
+    >>> is_marked("div", "clearfix appendQr_wrap", "", ""), is_marked("p", "appendQr", "", "")
+    (True, False)
+    """
+    classes = cls.translate(_XML_SPACE).split(" ")
+    return (
+        # QR block and app promotion (recon-*: div.appendQr_wrap; kaihu/finance_app widgets)
+        "appendQr_wrap" in classes
+        or "kaihu" in cls
+        or "kaihu" in ident
+        or cls.startswith("finance_app_")
+        or " finance_app_" in cls
+        # live quote spans (gne-finance-usstock-2019-09-09: span#quote_JPM)
+        or (tag == "span" and ident.startswith("quote_"))
+        # market chart widget (recon16-*, magichtml-finance-forexroll-2016: div.ct_hqimg)
+        or "ct_hqimg" in classes
+        # ad slots (magichtml-news-2024-05-16: div#ad_44086 around ins.sinaads)
+        or ident.startswith("ad_")
+        or "otherContent_01" in classes
+        or "article-notice" in classes
+        # stock-forum promotion (recon16-*: div[data-sudaclick=suda_1028_guba])
+        or sudaclick == "suda_1028_guba"
+        # video players: a poster image there is not an article image
+        or is_player_mark(cls, ident)
+        # the WeChat share logo, hidden on the page (issue 11; SPEC section 3)
+        or ident == "wx_pic"
+    )
+
+
+#: Block elements whose whole text is checked against :data:`PROMO_TEXT`, in document order
+#: (lxml's ``iterdescendants`` with these tags: a fifth of the cost of the same ``self::`` XPath).
+PROMO_BLOCK_TAGS: Final = ("p", "blockquote", "div")
 #: Promotional paragraphs Sina inserts (matched on the block's text, white space removed).
 #: recon16-*: "进入【新浪财经股吧】讨论";
 #: recon-2021-07-11-lmpacgj7066994: "炒股就看金麒麟分析师研报…";
@@ -142,11 +168,6 @@ LINKS: Final = XPath(".//a[@href]")
 #: Poster and thumbnail hosts of Sina's video players: such an image is never an article image
 #: (xmu-finance-chanjing-cyxw-2018-04-12: ``p.ivideo.sina.com.cn/…_220_124.jpg``).
 VIDEO_POSTER_HOSTS: Final = ("ivideo.sina.com.cn", "video.sina.com.cn", "v.iask.com")
-#: Any element marked as a video player (the marks :data:`REMOVE_MARKED` removes players by).
-VIDEO_PLAYER: Final = XPath(
-    f"descendant::*[{_mentions('video', '@class', '@id')} or {_mentions('player', '@class', '@id')}"
-    " or contains(@class, 'miaopai')]"
-)
 #: The whole text of a video player's leftover skeleton element (SPEC section 3).
 PLAYER_TEXT: Final = re.compile(
     r"^(?:视频加载中[，,]?(?:请稍候)?[.。…]*|自动播放|连续播放|向前|向后|play)$", re.IGNORECASE
@@ -158,12 +179,6 @@ PLAYER_SKELETON: Final = XPath(
     " or contains(., '连续播放') or contains(., '向前') or contains(., '向后')"
     f" or {_mentions('play', '.')}]"
 )
-
-#: Elements HTML hides (the ``hidden`` attribute).
-HIDDEN_ATTRIBUTE: Final = XPath("descendant::*[@hidden]")
-#: Elements that may hide themselves with an inline style; only those whose style mentions
-#: ``none`` or ``hidden`` (any case) are parsed (widgets.py).
-STYLED: Final = XPath("descendant::*[@style]")
 
 #: Sina's quote box: related reading when it holds only links, the author's text (摘要, a lead)
 #: otherwise (xmu-finance-bank-focus-2018-04-11 has both kinds; recon-2021-05-01 a 相关新闻 box).
@@ -206,6 +221,11 @@ PROMO_SENTENCE: Final = re.compile(
     r"|(?:黑猫投诉|金融曝光台|新浪众测)(?:平台)?[^。！？!?\n]{0,12}(?:投诉入口|举报入口|免费试用|申请试用)",
     re.IGNORECASE,
 )
+#: Every :data:`PROMO_SENTENCE` match holds one of these words, at most
+#: :data:`PROMO_SENTENCE_REACH` characters from either end of the match (widgets.py searches
+#: only around them: the whole pattern costs about 50 ns a character of text).
+PROMO_SENTENCE_ANCHORS: Final = ("新浪财经", "黑猫投诉", "金融曝光台", "新浪众测")
+PROMO_SENTENCE_REACH: Final = 40
 #: Text nodes that may hold a :data:`PROMO_SENTENCE` (its literal words, searched in C).
 PROMO_SENTENCE_TEXT: Final = XPath(
     "descendant::text()[contains(., '新浪财经') or contains(., '黑猫投诉')"

@@ -155,7 +155,7 @@ def test_pages_past_libxml2_limits_are_dropped_with_the_reason(tmp_path: Path) -
         [
             ("WARNING", f"replayed body of {size} bytes is larger than DOWNLOAD_WARNSIZE (8388608 bytes): {huge}"),  # noqa: E501
             ("WARNING", f"{stopped}Excessive depth in document: 256, use XML_PARSE_HUGE option: {deep}"),  # noqa: E501
-            ("WARNING", f"{stopped}Resource limit exceeded: Text node too long, try XML_PARSE_HUGE: {huge}"),  # noqa: E501
+            ("WARNING", f"{stopped}Resource limit exceeded: Buffer size limit exceeded, try XML_PARSE_HUGE: {huge}"),  # noqa: E501
             ("INFO", f"post written: nbadlim0006.md ({nested})"),
         ]
     )  # fmt: skip

@@ -23,7 +23,7 @@ META = (
 HEAD = '<html><head><meta charset="utf-8">' + META + "</head><body>"
 TITLE = '<h1 class="main-title">浙江：统筹推进</h1>'
 ARTICLE = '<div id="artibody"><p>正文第一段。</p></div>'
-#: More than one chunk of the push parser: what follows it is past the cut.
+#: Well past the margin parse_page keeps after the article: what follows it is past the cut.
 PAD = "<p>填充</p>" * 1000
 #: Enough after the article that the parse can stop well before the end.
 FOOTER = '<div class="footer"><p>页脚</p></div>' * 2000 + "</body></html>"
