@@ -212,15 +212,16 @@ def _article_end(data: str | bytes) -> int | None:
     """Where to cut ``data`` so that the first ``#artibody`` element is closed: just past its
     matching end tag, counted by nesting of its tag name, plus :data:`_MARGIN`; ``None`` when
     the page has no such element, its end is not found, or the beginning cannot settle anyway
-    (no ``main-title``, ``article:published_time`` or ``og:image`` before the cut). Only a
-    guess: :func:`_settled` on the parsed beginning decides.
+    (no ``main-title``, ``article:published_time`` or ``og:image`` before the cut), or an
+    opt-in lookup needs what follows (:data:`_LATE_WORDS_S` past the cut). Only a guess:
+    :func:`_settled` on the parsed beginning decides.
     """
     if isinstance(data, bytes):
-        cut = _end_tag(data, _ARTIBODY_START_B, _TAGS_B, _SETTLE_WORDS_B)
+        cut = _end_tag(data, _ARTIBODY_START_B, _TAGS_B, _SETTLE_WORDS_B, _LATE_WORDS_B)
         while cut is not None and 0 < cut < len(data) and 0x80 <= data[cut] < 0xC0:
             cut -= 1  # not inside a UTF-8 sequence
         return cut
-    return _end_tag(data, _ARTIBODY_START_S, _TAGS_S, _SETTLE_WORDS_S)
+    return _end_tag(data, _ARTIBODY_START_S, _TAGS_S, _SETTLE_WORDS_S, _LATE_WORDS_S)
 
 
 def _end_tag(
@@ -228,6 +229,7 @@ def _end_tag(
     start_re: re.Pattern[AnyStr],
     tags_re: re.Pattern[AnyStr],
     words: tuple[AnyStr, ...],
+    late: tuple[AnyStr, ...],
 ) -> int | None:
     start = start_re.search(data)
     if start is None:
@@ -240,7 +242,9 @@ def _end_tag(
         depth += -1 if tag.group(1) else 1
         if depth == 0:
             cut = tag.end() + _MARGIN
-            return cut if all(data.find(word, 0, cut) >= 0 for word in words) else None
+            if not all(data.find(word, 0, cut) >= 0 for word in words):
+                return None
+            return None if any(data.find(word, cut) >= 0 for word in late) else cut
     return None
 
 
@@ -252,12 +256,18 @@ _TAGS_B = re.compile(_TAGS_S.pattern.encode(), re.IGNORECASE)
 #: parsed whole at once: cheaper than a beginning parsed in vain).
 _SETTLE_WORDS_S = ("main-title", "article:published_time", "og:image")
 _SETTLE_WORDS_B = tuple(word.encode() for word in _SETTLE_WORDS_S)
+#: Words that, past the cut, mean an opt-in lookup of :mod:`sinacrawl.optin` needs what follows
+#: the article: the 2018+ template's "文章关键词" box (``#keywords[data-wbkey]``, under the
+#: article) and the ``news_keyword_pub`` stock list (issue 15 item 2). The page is parsed whole.
+_LATE_WORDS_S = ("data-wbkey", "news_keyword_pub")
+_LATE_WORDS_B = tuple(word.encode() for word in _LATE_WORDS_S)
 
 
 def parse_page(page: Decoded, body: bytes) -> HtmlElement:
     """Parse a page (``body``, decoded by :func:`~sinacrawl.charset.decode_page` as ``page``)
-    for this module's lookups: the tree ``lxml.html.document_fromstring(page.text)`` builds, or
-    only its beginning when that gives every lookup the same answer.
+    for this module's lookups and :mod:`sinacrawl.optin`'s: the tree
+    ``lxml.html.document_fromstring(page.text)`` builds, or only its beginning when that gives
+    every lookup the same answer.
 
     The page is parsed from its bytes when they are clean UTF-8 (which libxml2 reads fastest),
     else from its text. On Sina's finance template the first ``#artibody`` closes two thirds

@@ -12,6 +12,7 @@ import pytest
 from sinacrawl.charset import decode_page
 from sinacrawl.clean import clean_body
 from sinacrawl.extract import article_container, og_image, page_title, parse_page, published
+from sinacrawl.optin import page_keywords, stock_names
 from tests.conftest import CORPUS, require_shared
 
 URL = "https://finance.sina.com.cn/roll/2021-12-21/doc-ikyamrmz0151960.shtml"
@@ -101,6 +102,32 @@ def test_a_lookup_the_beginning_cannot_settle_reads_the_whole_page(
     cut, whole = _both(page)
     assert _lookups(cut) == _lookups(whole)
     assert (page_title(cut), str(published(cut)), og_image(cut)) == (title, moment, og)
+    assert _count(cut) == _count(whole)
+
+
+@pytest.mark.parametrize(
+    ("after", "tags"),
+    [
+        # the 2018+ template's "文章关键词" box sits under the article (SINACRAWL_TAGS)
+        (
+            '<div class="keywords" id="keywords" data-wbkey="降准,LPR">'
+            "<span>文章关键词：</span></div>",
+            ("降准", "LPR"),
+        ),
+        # the stock list's comment after the article (SINACRAWL_STOCK_TAGS)
+        (
+            "<!-- news_keyword_pub,stock,sh600036 -->"
+            '<a href="https://finance.sina.com.cn/realstock/company/sh600036/nc.shtml">招商银行</a>',
+            ("招商银行",),
+        ),
+    ],
+)
+def test_optin_lookups_past_the_article_read_the_whole_page(
+    after: str, tags: tuple[str, ...]
+) -> None:
+    cut, whole = _both(HEAD + TITLE + ARTICLE + PAD + after + FOOTER)
+    assert page_keywords(cut) + stock_names(cut) == tags
+    assert page_keywords(whole) + stock_names(whole) == tags
     assert _count(cut) == _count(whole)
 
 
