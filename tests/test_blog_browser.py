@@ -41,7 +41,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from sinacrawl.post import PostFields, parse_post
-from tests.blog_site import build, install, make_site, serve
+from tests.blog_site import build, build_script, install, make_site, serve
 from tests.conftest import CORPUS, FIXTURES, REPLAY, ROOT, run_crawl
 from tests.test_optin import ALL_ON
 
@@ -177,8 +177,9 @@ class Visit:
     screenshots: list[Path] = field(default_factory=list)
 
 
-def _crawl(out: Path, replay: Path, *args: str) -> Path:
+def _crawl(out: Path, images: Path, replay: Path, *args: str) -> Path:
     all_on = [arg for setting in ALL_ON for arg in ("-s", f"{setting}=1")]
+    all_on += ["-s", f"SINACRAWL_IMAGES_DIR={images}"]
     result = run_crawl(*args, "-s", f"REPLAY_DIR={replay}", "-s", f"POSTS_DIR={out}", *all_on)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
@@ -186,16 +187,23 @@ def _crawl(out: Path, replay: Path, *args: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def posts(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local copies of the posts' images (``SINACRAWL_IMAGES_DIR`` of every crawl)."""
+    return tmp_path_factory.mktemp("blog-images")
+
+
+@pytest.fixture(scope="module")
+def posts(tmp_path_factory: pytest.TempPathFactory, images: Path) -> dict:
     """Stem → :class:`Post`, from the replay, hostile and corpus crawls."""
     hostile_urls = [
         line.split("\t")[0]
         for line in (HOSTILE / "manifest.tsv").read_text(encoding="utf-8").splitlines()[1:]
     ]
     folders = [
-        _crawl(tmp_path_factory.mktemp("blog-replay"), REPLAY, "-a", "pages=2"),
+        _crawl(tmp_path_factory.mktemp("blog-replay"), images, REPLAY, "-a", "pages=2"),
         _crawl(
             tmp_path_factory.mktemp("blog-hostile"),
+            images,
             HOSTILE,
             "-a",
             f"urls={','.join(hostile_urls)}",
@@ -204,7 +212,9 @@ def posts(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ),
     ]
     if CORPUS.exists():
-        folders.append(_crawl(tmp_path_factory.mktemp("blog-corpus"), CORPUS, "-a", "pages=3"))
+        folders.append(
+            _crawl(tmp_path_factory.mktemp("blog-corpus"), images, CORPUS, "-a", "pages=3")
+        )
     found: dict[str, Post] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.md")):
@@ -215,14 +225,19 @@ def posts(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def blog(tmp_path_factory: pytest.TempPathFactory, posts: dict) -> Path:
-    """``site/`` with every crawled post, built by ``npm run build``; its ``public`` folder."""
+def blog(tmp_path_factory: pytest.TempPathFactory, posts: dict, images: Path) -> Path:
+    """``site/`` built by ``site/build.sh POSTS IMAGES`` from every crawled post and image; its
+    ``public`` folder."""
     install()
-    files = [post.file for post in posts.values()]
-    site = make_site(tmp_path_factory.mktemp("blog-site") / "site", files)
-    result = build(site, BUILD_TZ)
+    base = tmp_path_factory.mktemp("blog-site")
+    (base / "posts").mkdir()
+    for post in posts.values():
+        shutil.copyfile(post.file, base / "posts" / post.file.name)
+    site = make_site(base / "site", [])
+    result = build_script(site, base / "posts", images, BUILD_TZ)
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"npm run build exited {result.returncode}:\n{output[-4000:]}"
+    assert result.returncode == 0, f"build.sh exited {result.returncode}:\n{output[-4000:]}"
+    assert f"build.sh: {len(posts)} posts from" in result.stdout
     assert not _LOG_PROBLEM.search(output), output[-4000:]
     return site / "public"
 
@@ -261,12 +276,13 @@ def visit(blog: Path, posts: dict) -> Iterator[Visit]:
         def route(route: Any) -> None:
             request = route.request
             seen.requests.append((request.url, request.all_headers()))
-            if (urlsplit(request.url).hostname or "").endswith(SINA_HOSTS):
+            if _is_sina(request.url) or request.url in photos:
                 route.fulfill(status=200, content_type="image/png", body=image)
             else:
                 seen.aborted.add(request.url)
                 route.abort()
 
+        photos = _post_photos(posts)
         context.route(lambda url: not url.startswith(f"{base}/"), route)
         page = context.new_page()
         where = {"url": ""}
@@ -504,13 +520,26 @@ def test_no_dialog_and_no_console_error(visit: Visit) -> None:
     assert visit.page_errors == []
 
 
-def test_no_request_leaves_the_site(visit: Visit) -> None:
-    """Only the posts' Sina photos are asked for off 127.0.0.1; the theme's libraries, styles,
-    fonts and placeholders come from the site (no CDN: README, Publish the blog); none fails."""
-    off_site = {url for url, _ in visit.requests if not _is_sina(url)}
+def _post_photos(posts: dict) -> set[str]:
+    """The absolute URLs of the posts' own images (body, ``headimg``, ``thumbnail``) that are not
+    local copies: Sina's when a download failed, other hosts' an article's body links."""
+    found = set()
+    for post in posts.values():
+        body = lxml_html.fragment_fromstring(post.body, create_parent="div")
+        srcs = [img.get("src", "") for img in body.iter("img")]
+        found |= {s for s in [*srcs, post.fields.headimg, post.fields.thumbnail] if "//" in s}
+    return found
+
+
+def test_no_request_leaves_the_site(visit: Visit, posts: dict) -> None:
+    """Only the posts' own photos that are not local copies are asked for off 127.0.0.1; the
+    theme's libraries, styles, fonts and placeholders come from the site (no CDN: README,
+    Publish the blog); none fails."""
+    photos = _post_photos(posts)
+    off_site = {url for url, _ in visit.requests if not (_is_sina(url) or url in photos)}
     assert off_site == set() and visit.aborted == set()
     assert visit.failed == []
-    assert any(path.startswith("/npm/jquery@") for path in visit.served)
+    assert visit.served.get("/npm/@fortawesome/fontawesome-free@6.6.0/css/all.min.css") == 200
 
 
 def test_icons_and_fonts_come_from_the_site(visit: Visit) -> None:
@@ -533,9 +562,12 @@ def test_screenshots_are_saved(visit: Visit) -> None:
     assert all(shot.stat().st_size > 10_000 for shot in visit.screenshots)
 
 
-def test_rebuild_gives_the_same_bytes(blog: Path, posts: dict, tmp_path: Path) -> None:
+def test_rebuild_gives_the_same_bytes(
+    blog: Path, posts: dict, images: Path, tmp_path: Path
+) -> None:
     """The same posts, written at another time and built in another zone, give the same files."""
     site = make_site(tmp_path / "site", [post.file for post in posts.values()])
+    shutil.copytree(images, site / "source" / "images", dirs_exist_ok=True)
     later = time.time() + 86_400
     for post in (site / "source" / "_posts").glob("*.md"):
         os.utime(post, (later, later))

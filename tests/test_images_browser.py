@@ -11,10 +11,7 @@ leaves 127.0.0.1 is recorded and aborted: there must be none, not even the theme
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from sinacrawl.post import parse_post
-from tests.blog_site import SITE, install, make_site, serve
+from tests.blog_site import build_script, install, make_site, serve
 from tests.conftest import FIXTURES, REPLAY, run_crawl
 from tests.test_blog_browser import (
     BUILD_TZ,
@@ -71,16 +68,7 @@ def public(tmp_path_factory: pytest.TempPathFactory, crawled: tuple[Path, Path])
     install()
     posts, images = crawled
     site = make_site(tmp_path_factory.mktemp("images-site") / "site", [])
-    shutil.copyfile(SITE / "build.sh", site / "build.sh")
-    # The copied lock is as old as the installed one: build.sh must not run npm ci through
-    # the node_modules link into site/.
-    lock = (SITE / "package-lock.json").stat()
-    os.utime(site / "package-lock.json", ns=(lock.st_atime_ns, lock.st_mtime_ns))
-    env = dict(os.environ, TZ=BUILD_TZ, NO_COLOR="1")
-    result = subprocess.run(
-        ["sh", str(site / "build.sh"), str(posts), str(images)],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+    result = build_script(site, posts, images, BUILD_TZ)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert "build.sh: 5 posts from" in result.stdout
     assert "build.sh: 6 images from" in result.stdout
