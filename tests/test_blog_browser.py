@@ -3,16 +3,17 @@ served on 127.0.0.1 and looked at in headless Chromium (issue 10).
 
 Posts: replay crawls of ``tests/fixtures/replay``, of ``tests/fixtures/hostile`` (with an author
 the site's author data lacks) and, when it is beside the checkout, of ``../shared/corpus``, all
-with every opt-in setting of issue 15 on (tags, description, updated, figures, ``<!-- more -->``,
-credit line; with them off a post only lacks those parts). The site is built once with ``npm
-run build`` on a machine zone far from Beijing's; one browser session opens every list page of
-the home page, the first page of a category, a tag page and every post page, and records what
-it showed. Every expected value comes from the post files (read with
-:func:`sinacrawl.post.parse_post`). The browser never reaches the internet: a request to a Sina
-image host is answered with a local image after its headers are recorded (the posts' own photos,
-hot-linked without SINACRAWL_IMAGES_DIR), any other request off 127.0.0.1 is aborted and fails
-the test: the theme's scripts, styles and fonts are the site's own (site/scripts/self-hosted.js).
-Screenshots of a few pages go to ``tests/artifacts/blog/``.
+with every opt-in setting of issue 15 on (tags, description, updated, figures,
+``<!-- more -->``, credit line, local image copies; with them off a post only lacks those
+parts). The site is built once with ``site/build.sh POSTS IMAGES`` on a machine zone far from
+Beijing's; one browser session opens every list page of the home page, the first page of a
+category, a tag page and every post page, and records what it showed. Every expected value comes
+from the post files (read with :func:`sinacrawl.post.parse_post`). The browser never reaches the
+internet: a request to a Sina image host, or to another host for an image a post's body links,
+is answered with a grey image after its headers are recorded (the posts' photos
+SINACRAWL_IMAGES_DIR could not store: the corpus has no image files), any other request off
+127.0.0.1 is aborted and fails the test: the theme's scripts, styles and fonts are the site's
+own (site/scripts/self-hosted.js). Screenshots of a few pages go to ``tests/artifacts/blog/``.
 
 Needs node, npm, Debian's ``chromium`` and Playwright for Python (the ``test`` extra); without
 them the tests fail when ``CI=true`` and are skipped, saying why, otherwise.
