@@ -62,6 +62,24 @@ def build(site: Path, timezone: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def build_script(
+    site: Path, posts: Path, images: Path | None, timezone: str
+) -> subprocess.CompletedProcess[str]:
+    """``site/build.sh POSTS [IMAGES]`` (the README's way) run in ``site``, a :func:`make_site`
+    copy, with the machine's zone set to ``timezone``."""
+    shutil.copyfile(SITE / "build.sh", site / "build.sh")
+    # The copied lock is as old as the installed one: build.sh must not run npm ci through
+    # the node_modules link into site/.
+    lock = (SITE / "package-lock.json").stat()
+    os.utime(site / "package-lock.json", ns=(lock.st_atime_ns, lock.st_mtime_ns))
+    env = dict(os.environ, TZ=timezone, NO_COLOR="1")
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        ["sh", str(site / "build.sh"), str(posts), *([str(images)] if images else [])],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """No access log on stderr."""
