@@ -595,14 +595,10 @@ class JsonPriorityQueue(PriorityQueue):  # type: ignore[misc]
         self.server.zadd(self.key, {entry: score})
 
 
-class LeaseDupeFilter(BaseDupeFilter):
-    """``DUPEFILTER_CLASS`` keyed by document id: an article already done (and not edited since,
-    by its feed entry's ``mtime``), or leased by a live worker, is seen; anything else is
-    leased to this worker and scheduled. A redirect hop belongs to an article already admitted
-    and passes. Feed pages and retries carry ``dont_filter`` and never get here. Stats
-    ``sinacrawl/redis/<Admission>``; a done article also counts as ``sinacrawl/post/skipped``
-    (the summary's ``skipped``: its post exists).
-    """
+class ClusterComponent:
+    """A Scrapy component (dupe filter, spider middleware, item pipeline) that works on this
+    run's :class:`ClusterState` and counts in the crawl's stats; built by ``from_crawler``,
+    which raises what :meth:`ClusterState.from_crawler` raises."""
 
     def __init__(self, state: ClusterState, stats: StatsCollector) -> None:
         self.state = state
@@ -612,6 +608,16 @@ class LeaseDupeFilter(BaseDupeFilter):
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
         return cls(ClusterState.from_crawler(crawler), crawler.stats)
+
+
+class LeaseDupeFilter(ClusterComponent, BaseDupeFilter):
+    """``DUPEFILTER_CLASS`` keyed by document id: an article already done (and not edited since,
+    by its feed entry's ``mtime``), or leased by a live worker, is seen; anything else is
+    leased to this worker and scheduled. A redirect hop belongs to an article already admitted
+    and passes. Feed pages and retries carry ``dont_filter`` and never get here. Stats
+    ``sinacrawl/redis/<Admission>``; a done article also counts as ``sinacrawl/post/skipped``
+    (the summary's ``skipped``: its post exists).
+    """
 
     def request_seen(self, request: Request, entry: tuple[int, bytes] | None = None) -> bool:
         """Is ``request``'s article done or in flight elsewhere? When it is not, it is leased
@@ -872,7 +878,7 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             logger.debug("article written meanwhile by another worker: %s", request.url)
 
 
-class FeedReaderMiddleware:
+class FeedReaderMiddleware(ClusterComponent):
     """Spider middleware: of the workers of one crawl, one reads the feed (issue 16: every
     worker used to read every feed page, each an extra feed download and a Redis round trip
     per article listed); the others yield no start request and only take articles from the
@@ -882,15 +888,6 @@ class FeedReaderMiddleware:
     that reads it). A Redis error here lets this worker read the feed too (the scheduler
     stops it at its next Redis call).
     """
-
-    def __init__(self, state: ClusterState, stats: StatsCollector) -> None:
-        self.state = state
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        return cls(ClusterState.from_crawler(crawler), crawler.stats)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if not self.state.reads_feed:
@@ -910,20 +907,11 @@ class FeedReaderMiddleware:
             yield request
 
 
-class DonePipeline:
+class DonePipeline(ClusterComponent):
     """Item pipeline after ``PostWriterPipeline`` (300): an item reaches it only once its post
     is in place, and is then marked done (its lease dropped). A dropped item is never marked,
     so a later run tries it again. Stat ``sinacrawl/redis/marked_done``.
     """
-
-    def __init__(self, state: ClusterState, stats: StatsCollector) -> None:
-        self.state = state
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        return cls(ClusterState.from_crawler(crawler), crawler.stats)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         self.state.mark_done(item.docid or item.url)
