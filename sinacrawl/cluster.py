@@ -658,10 +658,12 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
     (:class:`FeedReaderMiddleware`), and its feed pages die with it, so an idle worker that
     finds the reader gone before the feed's end reads the feed again from its start (stat
     ``sinacrawl/redis/feed_taken_over``): done articles are skipped, the gone reader's leases
-    taken over. The reader marks the feed read at its first idle moment (its pages are all
-    parsed then). At close, the articles other workers marked done while this one ran are the
-    stat ``sinacrawl/redis/done_elsewhere``: a worker whose own few articles were all dropped
-    has not failed when the crawl wrote posts (:class:`~sinacrawl.extensions.CrawlSummary`).
+    taken over. The reader takes no article from the shared queue until its feed pages are all
+    parsed (its first idle moment, when it marks the feed read): taking each article as it
+    queued it, it left the other workers a quarter of a 2-worker replay, waiting for the rest.
+    At close, the articles other workers marked done while this one ran are the stat
+    ``sinacrawl/redis/done_elsewhere``: a worker whose own few articles were all dropped has
+    not failed when the crawl wrote posts (:class:`~sinacrawl.extensions.CrawlSummary`).
     """
 
     def __init__(self, dupefilter: LeaseDupeFilter, crawler: Crawler, idle_poll: float) -> None:
@@ -691,6 +693,9 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
             if self.state.reads_feed:
                 self.state.feed_done()
                 self.state.reads_feed = False
+                if not self.poller.running:  # the queue is full now: take from it like all
+                    self.poller.start(self.idle_poll, now=False)
+                raise DontCloseSpider
             self.state.set_busy(False)
             busy, feed = self.state.survey()
         except redis.RedisError as exc:
@@ -839,6 +844,8 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
         if self.local:
             self.stats.inc_value("scheduler/dequeued/memory")
             return self.local.popleft()
+        if self.state.reads_feed:
+            return None  # the feed's reader reads the whole feed before it takes an article
         try:
             return self._next_request()
         except redis.RedisError as exc:
@@ -847,7 +854,8 @@ class LeasingScheduler(Scheduler):  # type: ignore[misc]
 
     def has_pending_requests(self) -> bool:
         try:
-            return bool(self.handed) or bool(self.local) or len(self) > 0
+            shared = not self.state.reads_feed and len(self) > 0
+            return bool(self.handed) or bool(self.local) or shared
         except redis.RedisError as exc:
             self._failed(exc)
             return False
