@@ -54,9 +54,11 @@ STOCK_NAME_LIMIT = 30
 MORE = "<!-- more -->"
 # A tag, or a run of text between tags, of sanitized HTML.
 _TAG_OR_TEXT = re.compile(r"<[^>]*>|[^<]+")
-_BLOCK_TAG = re.compile(
-    r"<(/?)(p|div|blockquote|ul|ol|li|table|caption|td|th|figure|center|pre|h[1-6])\b[^>]*>",
-    re.IGNORECASE,
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+#: HTML's void elements: no end tag (nh3 writes ``<br>``, ``<img …>``).
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+    | {"track", "wbr"}
 )
 
 
@@ -234,12 +236,15 @@ def insert_more(body_html: str) -> str:
     wanted = top.index(first)
     depth = seen = 0
     # nh3's output: well-formed, no comment, ``<`` in text and attributes escaped or dropped,
-    # so its tags can be read with a regex.
-    for tag in _BLOCK_TAG.finditer(body_html):
+    # so its tags can be read with a regex. Every element counts for the depth, inline ones
+    # too: a ``<p>`` inside an ``<a>`` is not top-level (the mark there would leave Hexo's
+    # excerpt with the link open).
+    for tag in _TAG.finditer(body_html):
         closing, name = tag.group(1), tag.group(2).lower()
-        if name != "p":
-            depth += -1 if closing else 1
-        elif closing and depth == 0:
+        if name in _VOID:
+            continue
+        depth += -1 if closing else 1
+        if closing and name == "p" and depth == 0:
             if seen == wanted:
                 excerpt = _TAG_OR_TEXT.sub(_quote_text, body_html[: tag.end()])
                 return excerpt + "\n" + MORE + body_html[tag.end() :]

@@ -352,6 +352,18 @@ def test_credit_line(outlet: str, url: str, expected: str | None) -> None:
             '<p>　　<a href="https://finance.sina.com.cn/a">&quot;甲&quot;</a>乙&#39;丙</p>'
             '\n<!-- more -->\n<p>"丁"</p>',
         ),
+        # a paragraph inside an inline element is not top-level: the mark never goes inside
+        # the <a> (Hexo's excerpt would end with the link open over the index page)
+        (
+            '<a href="https://finance.sina.com.cn/a"><p>　　链内。</p></a><p>　　正文。</p>'
+            "<p>　　二。</p>",
+            '<a href="https://finance.sina.com.cn/a"><p>　　链内。</p></a><p>　　正文。</p>'
+            "\n<!-- more --><p>　　二。</p>",
+        ),
+        (
+            "<span><p>　　甲。</p></span><strong><p>　　乙。</p></strong>",
+            "<span><p>　　甲。</p></span><strong><p>　　乙。</p></strong>",
+        ),
     ],
 )
 def test_insert_more_after_the_first_real_top_level_paragraph(body: str, expected: str) -> None:
