@@ -45,6 +45,7 @@ from sinacrawl.storage import (
     replace_atomic,
 )
 from sinacrawl.theme_safety import DEFAULT_IMAGE_HOSTS, attribute_url, is_image_host
+from sinacrawl.urlguard import IMAGE_REQUEST
 
 __all__ = [
     "DEFAULT_MAXSIZE",
@@ -337,7 +338,14 @@ class LocalImagesPipeline(FilesPipeline):
                 url,
                 item.url,
             )
-        meta = {"download_maxsize": self.maxsize, "sinacrawl_post": self._post(item)}
+        # Never redirected (nor by a meta refresh: Scrapy's middlewares obey dont_redirect): a
+        # redirect's target would be fetched without this host check (attack trial).
+        meta = {
+            "download_maxsize": self.maxsize,
+            "sinacrawl_post": self._post(item),
+            IMAGE_REQUEST: True,
+            "dont_redirect": True,
+        }
         return [Request(url, callback=NO_CALLBACK, meta=dict(meta)) for url in wanted]
 
     def media_to_download(  # type: ignore[override]

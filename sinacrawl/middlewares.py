@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -23,7 +24,7 @@ from sinacrawl.docid import post_filename
 from sinacrawl.layout import PostLocator
 from sinacrawl.replay import TIMEOUT, ManifestEntry, ReplayError, append_entry, load_manifest
 from sinacrawl.theme_safety import DEFAULT_IMAGE_HOSTS
-from sinacrawl.urlguard import SINA_DOMAINS, url_problem
+from sinacrawl.urlguard import IMAGE_REQUEST, SINA_DOMAINS, url_problem
 
 __all__ = [
     "REPLAY_UNUSABLE",
@@ -54,28 +55,40 @@ class RequestGuardMiddleware:
     Setting ``SINACRAWL_EXTRA_DOMAINS`` (list of domains, default empty): hosts allowed besides
     :data:`~sinacrawl.urlguard.SINA_DOMAINS`, with their subdomains; with
     ``SINACRAWL_IMAGES_DIR`` set, ``SINACRAWL_IMAGE_HOSTS`` (Sina's image CDN, ``sinaimg.cn``)
-    are allowed too, for the local copies of images (issue 15 item 1). A refused request is one
+    are allowed too, for the images pipeline's requests only (``meta``
+    :data:`~sinacrawl.urlguard.IMAGE_REQUEST`, and the ``robots.txt`` Scrapy's robots middleware
+    fetches first; issue 15 item 1): an article redirected onto the
+    CDN, which also hosts users' uploads, is refused like any off-Sina URL. A refused request is one
     WARNING line (``request blocked: <reason>: <detail>: <url>``, plus ``(redirected from
     <url>)`` for a redirect), the stat ``sinacrawl/request_blocked/<reason>``, and a
     :class:`BlockedRequest` for the request's errback, which counts the lost article or feed
     page without logging it again.
     """
 
-    def __init__(self, domains: tuple[str, ...], stats: StatsCollector) -> None:
+    def __init__(
+        self, domains: tuple[str, ...], stats: StatsCollector, image_hosts: tuple[str, ...] = ()
+    ) -> None:
         self.domains = domains
+        self.image_domains = (*domains, *image_hosts)
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
         settings = crawler.settings
-        extra = settings.getlist("SINACRAWL_EXTRA_DOMAINS")
+        domains = (*SINA_DOMAINS, *settings.getlist("SINACRAWL_EXTRA_DOMAINS"))
+        hosts: tuple[str, ...] = ()
         if settings.get("SINACRAWL_IMAGES_DIR"):
-            extra += settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS))
-        return cls((*SINA_DOMAINS, *extra), crawler.stats)
+            hosts = tuple(settings.getlist("SINACRAWL_IMAGE_HOSTS", list(DEFAULT_IMAGE_HOSTS)))
+        return cls(domains, crawler.stats, hosts)
 
     def process_request(self, request: Request) -> None:
-        problem = url_problem(request.url, self.domains)
+        # An image request, or the robots.txt Scrapy's RobotsTxtMiddleware fetches for its host
+        image = request.meta.get(IMAGE_REQUEST) is True or (
+            request.meta.get("dont_obey_robotstxt") is True
+            and urlsplit(request.url).path == "/robots.txt"
+        )
+        problem = url_problem(request.url, self.image_domains if image else self.domains)
         if problem is None:
             return
         self.stats.inc_value(f"sinacrawl/request_blocked/{problem.reason}")

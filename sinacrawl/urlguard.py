@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-__all__ = ["SINA_DOMAINS", "UrlProblem", "url_problem"]
+__all__ = ["IMAGE_REQUEST", "SINA_DOMAINS", "UrlProblem", "url_problem"]
 
 #: The domains sinacrawl requests, each with its subdomains: ``finance.sina.com.cn`` (articles),
 #: ``feed.mix.sina.com.cn`` (the roll feed), ``*.sina.cn`` (Sina's mobile pages). The setting
@@ -24,6 +24,11 @@ SINA_DOMAINS: tuple[str, ...] = ("sina.com.cn", "sina.cn")
 #: The schemes sinacrawl requests; Scrapy's ``file``, ``data``, ``s3`` and ``ftp`` download
 #: handlers are off as well (``DOWNLOAD_HANDLERS`` in the settings).
 SCHEMES = ("http", "https")
+#: ``Request.meta`` key (bool) that marks a request of the images pipeline
+#: (:class:`~sinacrawl.images.LocalImagesPipeline`, issue 15 item 1): only such a request may
+#: go to ``SINACRAWL_IMAGE_HOSTS`` (Sina's image CDN, which also hosts users' uploads), so
+#: that no article, feed page or redirect of one lands there.
+IMAGE_REQUEST = "sinacrawl_image"
 
 
 class UrlProblem(NamedTuple):

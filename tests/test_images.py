@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import time
 from io import BytesIO
 from pathlib import Path
@@ -23,6 +24,7 @@ from sinacrawl.middlewares import BlockedRequest, ReplayMiddleware, RequestGuard
 from sinacrawl.post import parse_post
 from sinacrawl.settingcheck import check_settings
 from sinacrawl.storage import NotRegularFileError
+from sinacrawl.urlguard import IMAGE_REQUEST
 from tests.conftest import CORPUS, FIXTURES, REPLAY, require_shared, run_crawl
 from tests.crawl_log import CrawlLog
 
@@ -350,7 +352,7 @@ def test_store_never_writes_through_a_symlink(tmp_path: Path) -> None:
 
 
 def test_guard_lets_image_hosts_through_only_with_images_on() -> None:
-    image = Request(MEETING)
+    image = Request(MEETING, meta={IMAGE_REQUEST: True})
     off = build_from_crawler(RequestGuardMiddleware, get_crawler())
     with pytest.raises(BlockedRequest):
         off.process_request(image)
@@ -359,7 +361,51 @@ def test_guard_lets_image_hosts_through_only_with_images_on() -> None:
     assert on.process_request(image) is None
     for url in ("https://evil.example/a.jpg", "http://127.0.0.1:6800/a.jpg"):
         with pytest.raises(IgnoreRequest):
-            on.process_request(Request(url))
+            on.process_request(Request(url, meta={IMAGE_REQUEST: True}))
+    # Only the images pipeline's requests: an article redirected onto the image CDN (which
+    # also hosts users' uploads) is no Sina article (attack trial).
+    redirected = Request(
+        "https://n.sinaimg.cn/x/doc-iatk0000007.shtml",
+        meta={"redirect_urls": [ARTICLE.format(7)], "docid": "atk0000007"},
+    )
+    for request in (Request(MEETING), redirected):
+        with pytest.raises(BlockedRequest):
+            on.process_request(request)
+    # the robots.txt Scrapy fetches before an image request to that host
+    robots = "https://n.sinaimg.cn/robots.txt"
+    assert on.process_request(Request(robots, meta={"dont_obey_robotstxt": True})) is None
+    with pytest.raises(BlockedRequest):
+        off.process_request(Request(robots, meta={"dont_obey_robotstxt": True}))
+
+
+def test_an_image_answered_with_a_meta_refresh_is_not_followed(tmp_path: Path) -> None:
+    """A refresh in an image's answer would fetch a URL no host check saw (attack trial: a
+    page on a Sina host stored as the post's image)."""
+    replay = tmp_path / "replay"
+    shutil.copytree(REPLAY, replay)
+    image = "https://n.sinaimg.cn/finance/transform/116/w550h366/20211221/a1b2-c3d4.jpg"
+    target = "https://finance.sina.com.cn/evil.jpg"
+    (replay / "images/refresh.html").write_text(
+        f'<html><head><meta http-equiv="refresh" content="0; url={target}"></head></html>'
+    )
+    rows = (replay / "manifest.tsv").read_text("utf-8").splitlines()
+    rows = [row for row in rows if not row.startswith(image + "\t")]
+    rows += [
+        f"{image}\timages/refresh.html\t\ttext/html\t",
+        f"{target}\timages/a1b2-c3d4.jpg\t\timage/jpeg\t",
+    ]
+    (replay / "manifest.tsv").write_text("\n".join(rows) + "\n", "utf-8")
+    posts, images = tmp_path / "_posts", tmp_path / "images"
+    log = _crawl(posts, images, replay)
+    article = "https://finance.sina.com.cn/china/2021-12-21/doc-ikyamrmz0151960.shtml"
+    assert [message for _, message in log.lines("WARNING")] == [
+        f"image not stored, the post keeps its URL: not an image: content type text/html: "
+        f"{image} ({article})"
+    ]  # and the image host's robots.txt passed the guard
+    assert target not in log.text
+    assert not (images / "kyamrmz0151960").exists()
+    _, headimg, _ = _body_and_head(posts / "kyamrmz0151960.md")
+    assert headimg == image
 
 
 def test_record_mode_saves_image_bytes_that_replay_answers(tmp_path: Path) -> None:
