@@ -57,10 +57,10 @@ class RequestGuardMiddleware:
     ``SINACRAWL_IMAGES_DIR`` set, ``SINACRAWL_IMAGE_HOSTS`` (Sina's image CDN, ``sinaimg.cn``)
     are allowed too, for the images pipeline's requests only (``meta``
     :data:`~sinacrawl.urlguard.IMAGE_REQUEST`, and the ``robots.txt`` Scrapy's robots middleware
-    fetches first; issue 15 item 1): an article redirected onto the
-    CDN, which also hosts users' uploads, is refused like any off-Sina URL. A refused request is one
-    WARNING line (``request blocked: <reason>: <detail>: <url>``, plus ``(redirected from
-    <url>)`` for a redirect), the stat ``sinacrawl/request_blocked/<reason>``, and a
+    fetches first; issue 15 item 1): an article redirected onto the CDN, which also hosts
+    users' uploads, is refused like any off-Sina URL. A refused request is one WARNING line
+    (``request blocked: <reason>: <detail>: <url>``, plus ``(redirected from <url>)`` for a
+    redirect), the stat ``sinacrawl/request_blocked/<reason>``, and a
     :class:`BlockedRequest` for the request's errback, which counts the lost article or feed
     page without logging it again.
     """

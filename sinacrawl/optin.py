@@ -57,9 +57,11 @@ _TAG_OR_TEXT = re.compile(r"<[^>]*>|[^<]+")
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
 #: HTML's void elements: no end tag (nh3 writes ``<br>``, ``<img …>``).
 _VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-    | {"track", "wbr"}
-)
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr",
+    }
+)  # fmt: skip
 
 
 #: The opt-in front-matter keys (item fields) in the post's order after ``thumbnail``, each
