@@ -322,6 +322,11 @@ LINK = f'<a href="{URL}" rel="noopener noreferrer">原文链接</a>'
             f"{LINK}</p>",
         ),
         ("", URL, f"<p>{LINK}</p>"),
+        # bidi overrides and zero-width characters could turn the line around (attack trial)
+        ("\u202e新京\u200b报\u2066", URL, f"<p>来源：新京报 · {LINK}</p>"),
+        # no outlet's name is that long: none rather than a wall of text
+        ("新" * 61, URL, f"<p>{LINK}</p>"),
+        ("新" * 60, URL, f"<p>来源：{'新' * 60} · {LINK}</p>"),
         ("新京报", "http://finance.sina.com.cn/a b.shtml", None),
         ("新京报", "https://finance.sina.com.cn.evil.example/a.shtml", None),
         ("新京报", "javascript:alert(1)//finance.sina.com.cn", None),
