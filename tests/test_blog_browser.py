@@ -565,9 +565,8 @@ def test_screenshots_are_saved(visit: Visit) -> None:
 
 def test_rebuild_gives_the_same_bytes(blog: Path, images: Path, tmp_path: Path) -> None:
     """The same posts, written again (build.sh's copies: other file times) and built in another
-    zone, give the same files. (build.sh copies the posts in the same order both times: Hexo
-    lists a post's tags in the order it first met them, which follows the order the files were
-    written on some file systems.)"""
+    zone, give the same files (a post's tags in name order: site/scripts/reproducible.js; Hexo
+    lists them in the order the site first met them, which changed from build to build)."""
     site = make_site(tmp_path / "site", [])
     result = build_script(site, blog.parent.parent / "posts", images, "UTC")
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
@@ -595,7 +594,7 @@ def test_post_pages_show_tags_updated_and_description(visit: Visit, posts: dict)
         page = visit.pages[post.path]
         fields = post.fields
         description = f"{fields.description} - 新浪财经 - 新浪财经" if fields.description else None
-        # Hexo lists a post's tags in the order the site first met them, not the post's
+        # the site lists a post's tags in name order, not the post's
         got = (sorted(page["tags"]), page["updated"], page["description"] if description else None)
         meant = (
             sorted(_text(tag) for tag in fields.tags),

@@ -24,3 +24,14 @@ hexo.extend.filter.register('before_generate', function () {
   const posts = this.locals.get('posts').sort('source');
   this.locals.set('posts', () => posts);
 });
+
+/**
+ * A post's tags in name order. Hexo lists them in the order the site first met each tag
+ * (`Tag.find` over the tag ids keeps the Tag model's order), which follows the order its post
+ * files were processed and changed from build to build under load (a rebuild differed on ten
+ * pages: post cards, tag pages, a post's tag list).
+ */
+hexo.model('Post').schema.virtual('tags').get(function () {
+  const ids = hexo.model('PostTag').find({ post_id: this._id }).map(link => link.tag_id);
+  return hexo.model('Tag').find({ _id: { $in: ids } }).sort('name');
+});
