@@ -279,19 +279,23 @@ def _round_trips(client: Any) -> int:
     return int(client.info("stats")["total_reads_processed"]) - 1
 
 
-def test_each_step_of_an_article_is_one_round_trip(redis_url: str, redis_client: Any) -> None:
-    """Issue 16: admit + push, pop + claim, done mark + lease drop: one round trip each."""
+def _state(redis_url: str) -> Any:
+    """A worker's ClusterState on spider ``t``, its heartbeat on."""
     import redis
 
-    from sinacrawl.cluster import Admission, ClusterState, Keys, Taken
+    from sinacrawl.cluster import ClusterState, Keys
 
-    def worker() -> ClusterState:
-        server = redis.Redis.from_url(redis_url)
-        state = ClusterState(server, Keys.for_spider("t"), 60.0, 3600.0, "h:/posts")
-        state.beat()
-        return state
+    server = redis.Redis.from_url(redis_url)
+    state = ClusterState(server, Keys.for_spider("t"), 60.0, 3600.0, "h:/posts")
+    state.beat()
+    return state
 
-    a, b = worker(), worker()
+
+def test_each_step_of_an_article_is_one_round_trip(redis_url: str, redis_client: Any) -> None:
+    """Issue 16: admit + push, pop + claim, done mark + lease drop: one round trip each."""
+    from sinacrawl.cluster import Admission, Taken
+
+    a, b = _state(redis_url), _state(redis_url)
     # The scripts loaded first, as after a worker's first calls: a script's first run costs
     # the round trips that load it (this test alone, on a fresh server, counted 4).
     for script in (a._admit, a._take):
@@ -326,17 +330,9 @@ def test_each_step_of_an_article_is_one_round_trip(redis_url: str, redis_client:
 def test_one_worker_reads_the_feed_and_a_gone_reader_is_replaced(
     redis_url: str, redis_client: Any
 ) -> None:
-    import redis
+    from sinacrawl.cluster import Feed
 
-    from sinacrawl.cluster import ClusterState, Feed, Keys
-
-    def worker() -> ClusterState:
-        server = redis.Redis.from_url(redis_url)
-        state = ClusterState(server, Keys.for_spider("t"), 60.0, 3600.0, "h:/posts")
-        state.beat()
-        return state
-
-    a, b = worker(), worker()
+    a, b = _state(redis_url), _state(redis_url)
     assert a.read_feed() is Feed.MINE and a.reads_feed
     assert b.read_feed() is Feed.READING and not b.reads_feed
     assert b.survey() == (True, Feed.READING)  # a is busy reading
@@ -346,7 +342,7 @@ def test_one_worker_reads_the_feed_and_a_gone_reader_is_replaced(
     assert b.read_feed() is Feed.READ
     a.retire()  # gone after the feed's end: nobody reads it again in this run
     assert b.survey() == (False, Feed.READ)
-    c = worker()  # a worker of a later run reads it
+    c = _state(redis_url)  # a worker of a later run reads it
     assert c.read_feed() is Feed.MINE
     c.retire()  # gone before the feed's end (killed: its heartbeat lapsed)
     assert b.survey(take_over=False) == (False, Feed.READING)
