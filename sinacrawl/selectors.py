@@ -80,6 +80,9 @@ CONTAINER: Final = (
 REMOVE_TAGS: Final = (
     "script", "style", "noscript", "iframe", "ins", "object", "form", "video", "audio",
 )  # fmt: skip
+#: Elements with at least one attribute: only these can carry a mark or hide (found by libxml2;
+#: reading each element's attributes in Python cost 2 µs an element on a long article, issue 16).
+WITH_ATTRIBUTES: Final = XPath("descendant::*[@*]")
 #: XML's white space, on which XPath's ``normalize-space`` (and so a class test) splits.
 _XML_SPACE: Final = str.maketrans("\t\n\r", "   ")
 #: ``video`` and ``player``, each in lower case, Capitalised and UPPER case.
@@ -152,6 +155,9 @@ PROMO_TEXT: Final = re.compile(
     r"|新浪财经(?:免费)?(?:产品)?(?:体验官|试用).{0,60})$",
     re.IGNORECASE,
 )
+
+#: Every :data:`PROMO_TEXT` match holds one of these words (white space removed; no case).
+PROMO_TEXT_WORDS: Final = ("新浪财经", "点击进入专题", "金麒麟", "【点击投票】")
 
 #: Elements dropped when nothing is left in them: no text but white space, no image or table
 #: (corpus pages leave ``<p>　　</p>``, ``<div></div>`` and empty caption spans behind).
