@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import tinycss2
-from lxml.etree import Element
 from lxml.html import HtmlElement
 
 from sinacrawl import selectors
@@ -94,8 +93,10 @@ def _on_hosts(url: str, hosts: tuple[str, ...]) -> bool:
 
 
 def has_video_player(container: HtmlElement) -> bool:
-    """Does the article hold one of Sina's video players (by its marks or its poster image)?"""
-    for node in container.iterdescendants(Element):
+    """Does the article hold one of Sina's video players (by its marks or its poster image)?
+    Only elements with an attribute can be marked (:data:`~sinacrawl.selectors.WITH_ATTRIBUTES`,
+    found by libxml2: issue 16)."""
+    for node in selectors.WITH_ATTRIBUTES(container):
         cls, ident = node.get("class"), node.get("id")
         if (cls or ident) and selectors.is_player_mark(cls or "", ident or ""):
             return True

@@ -24,7 +24,12 @@ from sinacrawl.clean import (
 from sinacrawl.extract import _elements, _meta_contents, article_container
 from sinacrawl.nodetext import text_of
 from sinacrawl.selectors import PROMO_SENTENCE, PROMO_TEXT, is_marked, is_player_mark
-from sinacrawl.widgets import has_promo_sentence, is_promo_paragraph, may_hold_promo_paragraph
+from sinacrawl.widgets import (
+    has_promo_sentence,
+    has_video_player,
+    is_promo_paragraph,
+    may_hold_promo_paragraph,
+)
 from tests.conftest import CORPUS
 
 #: What _collapse_line_breaks replaced (clean.py before perf11).
@@ -230,6 +235,17 @@ def _old_remove_clutter(container: lxml.html.HtmlElement) -> None:
     widgets.unwrap_keyword_links(container)
 
 
+def _old_has_video_player(container: lxml.html.HtmlElement) -> bool:
+    """widgets.has_video_player before issue 16: every element's marks read in Python."""
+    for node in container.iterdescendants(lxml.etree.Element):
+        if is_player_mark(node.get("class") or "", node.get("id") or ""):
+            return True
+    return any(
+        widgets._on_hosts(img.get("src") or "", selectors.VIDEO_POSTER_HOSTS)
+        for img in selectors.IMAGES(container)
+    )
+
+
 def _old_drop_empty(container: lxml.html.HtmlElement) -> None:
     """clean._drop_empty before issue 16: the text of every element read."""
     for node in reversed(list(container.iterdescendants(*selectors.EMPTY_TAGS))):
@@ -319,13 +335,15 @@ def _article(page: bytes) -> lxml.html.HtmlElement | None:
 
 
 def test_clutter_and_empty_elements_go_as_before_issue_16() -> None:
-    promo = empty = 0
+    promo = empty = players = 0
     for page in _articles():
         new, old = _article(page), _article(page)
         if new is None or old is None:
             continue
         before = len(old.xpath("descendant::*"))
         readable = "新浪财经" in text_of(old)  # decoded as UTF-8
+        assert has_video_player(new) is _old_has_video_player(old)
+        players += has_video_player(new)
         _remove_clutter(new)
         _old_remove_clutter(old)
         assert tostring(new, encoding="unicode") == tostring(old, encoding="unicode")
@@ -336,7 +354,7 @@ def test_clutter_and_empty_elements_go_as_before_issue_16() -> None:
         assert tostring(new, encoding="unicode") == tostring(old, encoding="unicode")
         empty += len(old.xpath("descendant::*")) < middle
         assert _has_article_text(new) is _old_has_article_text(old)
-    assert promo > 300 and empty > 150  # both removals were tried often
+    assert promo > 300 and empty > 150 and players > 100  # each answer was tried often
 
 
 def test_the_editor_check_reads_as_the_regex_did() -> None:
