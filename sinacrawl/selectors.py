@@ -167,8 +167,10 @@ KEEP_EMPTY: Final = XPath("descendant::*[self::img or self::table or self::hr]")
 #: Lazy-image attributes that win over any ``src`` (SPEC section 3); any other ``data-*``
 #: attribute holding an image URL wins over a placeholder or missing ``src`` (issue 11).
 LAZY_SRC: Final = ("data-src", "data-original")
-IMAGES: Final = XPath(".//img")
-LINKS: Final = XPath(".//a[@href]")
+#: ``descendant::``, not ``.//``: the same nodes, but ``.//a[@href]`` is a child step with a
+#: predicate from every node (3.4 ms/MB on a 20 MB article against 0.9 ms/MB; issue 16).
+IMAGES: Final = XPath("descendant::img")
+LINKS: Final = XPath("descendant::a[@href]")
 
 # --- page widgets, decided by what they hold (SPEC section 3, issue 11) ------------------------
 #: Poster and thumbnail hosts of Sina's video players: such an image is never an article image

@@ -357,6 +357,21 @@ def test_clutter_and_empty_elements_go_as_before_issue_16() -> None:
     assert promo > 300 and empty > 150 and players > 100  # each answer was tried often
 
 
+#: The XPaths IMAGES and LINKS replaced (selectors.py before issue 16).
+OLD_IMAGES, OLD_LINKS = lxml.etree.XPath(".//img"), lxml.etree.XPath(".//a[@href]")
+
+
+def test_images_and_links_are_found_as_before_issue_16() -> None:
+    found = 0
+    for page in _articles()[::4]:
+        container = _article(page)
+        for node in () if container is None else container.iter(lxml.etree.Element):
+            assert selectors.IMAGES(node) == OLD_IMAGES(node)
+            assert selectors.LINKS(node) == OLD_LINKS(node)
+            found += len(selectors.LINKS(node))
+    assert found > 200
+
+
 def test_the_editor_check_reads_as_the_regex_did() -> None:
     rng = random.Random(161)
     pieces = (
