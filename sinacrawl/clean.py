@@ -112,6 +112,8 @@ def _remove_clutter(container: HtmlElement) -> None:
     doomed.extend(_marked_or_hidden(container))
     for node in doomed:
         _drop(node)
+    # The whole text, for the passes that first ask whether their words occur at all: read
+    # once, and again only after a pass removed something (a removal can join two texts).
     whole = text_of(container)
     changed = _remove_promo_blocks(container, whole)
     text = None if changed else whole
