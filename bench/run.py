@@ -23,11 +23,16 @@ fastest runs, in ms:
 - ``gne_ms``: ``GeneralNewsExtractor().extract(text)``.
 
 Long articles (issue 16: cleaning linear and at most 2x the parse per MB): one finance page whose
-article is grown (its paragraphs repeated) to 1 MB and to 20 MB; for each, in ms per MB of page,
-fastest of 3 runs: ``long_parse_ms_per_mb_*`` (the floor), ``long_extract_ms_per_mb_*`` and
-``long_clean_ms_per_mb_*`` (``clean_body`` alone, on a freshly parsed page); then
-``long_clean_vs_parse_*`` and ``long_size_growth`` (extraction per MB at 20 MB ÷ at 1 MB: 1 is
-linear).
+article is grown (its paragraphs repeated) to 1 MB and to 20 MB. In each of ``--long-rounds``
+rounds (the two sizes one after the other), per size, ``--long-runs`` runs of each, alternately,
+in CPU time: the floor, the extraction, ``clean_body`` alone (on a freshly parsed page) and the
+cleaning's last step alone (serialise, nh3, layout: what no pass of sinacrawl's own can remove);
+a round's figure is each one's fastest run, in ms per MB of page. Printed: the fastest over the
+rounds as ``long_parse_ms_per_mb_*``, ``long_extract_ms_per_mb_*``, ``long_clean_ms_per_mb_*``,
+``long_sanitize_ms_per_mb_*``; per round ``long_clean_vs_parse_*`` and
+``long_sanitize_vs_parse_*`` (÷ that round's floor) and ``long_size_growth`` (extraction per MB
+at 20 MB ÷ at 1 MB in that round: 1 is linear), as the median over the rounds with ``*_min``
+and ``*_max``.
 
 Then a whole ``scrapy crawl sina_finance`` over a replay folder of ``--articles`` articles (each
 a distinct URL whose manifest line points at a corpus page through a symbolic link: no copies)
@@ -86,7 +91,7 @@ except ImportError as exc:  # the optional extra is missing
     sys.exit(f"{exc}: install the benchmark's extra first: pip install -e '.[bench]'")
 
 from sinacrawl.charset import decode_page
-from sinacrawl.clean import clean_body, https_url
+from sinacrawl.clean import _serialise, clean_body, https_url, sanitize
 from sinacrawl.dates import format_rfc1123
 from sinacrawl.extract import article_container, og_image, page_title, parse_page, published
 from sinacrawl.feed import feed_url
@@ -218,31 +223,38 @@ def side_by_side(pages: list[Page], repeats: int) -> SideBySide:
     return SideBySide(floors, extracts)
 
 
-def long_article(page: Page, size: int, runs: int = 3) -> dict[str, float]:
-    """``page`` grown to ``size`` bytes: the floor, the extraction and ``clean_body`` alone, in
-    ms per MB of page (fastest of ``runs``; CPU time)."""
-    big = grown(page, size)
+@dataclass(frozen=True, slots=True)
+class LongRound:
+    """One round over a long article, in ms per MB of page: the fastest of its runs of the parse
+    floor, the extraction, ``clean_body`` alone and the cleaning's last step alone (serialise,
+    nh3, layout: :func:`sinacrawl.clean.sanitize` of the cleaned container's markup)."""
+
+    parse: float
+    extract: float
+    clean: float
+    sanitize: float
+
+
+def long_round(big: Page, runs: int) -> LongRound:
+    """``runs`` times each, alternately, on ``big``: the floor, the extraction, ``clean_body``
+    on a freshly parsed page (the parse not timed) and the sanitizing of the cleaned markup; CPU
+    time of this process; the fastest of each, in ms per MB."""
     megabytes = len(big.body) / 1_000_000
+    best = dict.fromkeys(("parse", "extract", "clean", "sanitize"), math.inf)
 
-    def fastest(run: Callable[[], float]) -> float:
-        return min(run() for _ in range(runs)) * 1000 / megabytes
-
-    def timed(work: Callable[[], object]) -> float:
+    def timed(name: str, work: Callable[..., object], *args: object) -> None:
         start = time.process_time()
-        work()
-        return time.process_time() - start
+        work(*args)
+        best[name] = min(best[name], (time.process_time() - start) * 1000 / megabytes)
 
-    def cleaning() -> float:
-        tree = parse_page(decode_page(big.body, big.content_type), big.body)
-        container = article_container(tree)
+    for _ in range(runs):
+        timed("parse", parse_floor, big)
+        timed("extract", sinacrawl_extract, big)
+        container = article_container(parse_page(decode_page(big.body, big.content_type), big.body))
         assert container is not None, big.url
-        return timed(lambda: clean_body(container, big.url))
-
-    return {
-        "parse": fastest(lambda: timed(lambda: parse_floor(big))),
-        "extract": fastest(lambda: timed(lambda: sinacrawl_extract(big))),
-        "clean": fastest(cleaning),
-    }
+        timed("clean", clean_body, container, big.url)
+        timed("sanitize", lambda cleaned: sanitize(_serialise(cleaned)), container)
+    return LongRound(**best)
 
 
 def grown(page: Page, size: int) -> Page:
@@ -424,6 +436,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the same on the real disk, fsync kept (*_disk figures; default the temp folder)",
     )
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the crawl")
+    parser.add_argument(
+        "--long-rounds", type=int, default=3, help="interleaved rounds over the long articles"
+    )
+    parser.add_argument(
+        "--long-runs", type=int, default=3, help="runs of each long-article cost per round"
+    )
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     corpus = args.replay.resolve()
@@ -440,10 +458,16 @@ def main(argv: list[str] | None = None) -> int:
     figures["trafilatura_ms"], outputs["trafilatura"] = median_ms(pages, trafilatura_extract, half)
     figures["gne_ms"], outputs["gne"] = median_ms(pages, gne_extract, half)
     finance = next(page for page in pages if "/recon-" in page.file.as_posix())
-    long = {name: long_article(finance, size) for name, size in LONG_SIZES.items()}
-    for name, costs in long.items():
-        for cost, value in costs.items():
-            figures[f"long_{cost}_ms_per_mb_{name}"] = value
+    bigs = {name: grown(finance, size) for name, size in LONG_SIZES.items()}
+    long: dict[str, list[LongRound]] = {name: [] for name in bigs}
+    for _ in range(args.long_rounds):  # the sizes interleaved, so that load changes hit both
+        for name, big in bigs.items():
+            long[name].append(long_round(big, args.long_runs))
+    del bigs
+    for name, rounds_of_size in long.items():
+        for cost in ("parse", "extract", "clean", "sanitize"):
+            fastest = min(getattr(one, cost) for one in rounds_of_size)
+            figures[f"long_{cost}_ms_per_mb_{name}"] = fastest
 
     locations = {"": args.posts_in, "_disk": args.disk_posts_in}
     rounds: dict[str, list[float]] = {}
@@ -495,9 +519,16 @@ def main(argv: list[str] | None = None) -> int:
         "gne_vs_extract": figures["gne_ms"] / extract,
         "rss_growth": figures["peak_rss_mb"] / figures["peak_rss_mb_small"],
     }
-    for name, costs in long.items():
-        ratios[f"long_clean_vs_parse_{name}"] = costs["clean"] / costs["parse"]
-    ratios["long_size_growth"] = long["20mb"]["extract"] / long["1mb"]["extract"]
+    per_round: dict[str, list[float]] = {"long_size_growth": []}
+    for name, rounds_of_size in long.items():
+        for cost in ("clean", "sanitize"):
+            values = [getattr(one, cost) / one.parse for one in rounds_of_size]
+            per_round[f"long_{cost}_vs_parse_{name}"] = values
+    for small_round, big_round in zip(long["1mb"], long["20mb"], strict=True):
+        per_round["long_size_growth"].append(big_round.extract / small_round.extract)
+    for name, values in per_round.items():
+        ratios[name] = statistics.median(values)
+        ratios[f"{name}_min"], ratios[f"{name}_max"] = min(values), max(values)
     for name, values in rounds.items():
         ratios[name] = statistics.median(values)
         ratios[f"{name}_min"], ratios[f"{name}_max"] = min(values), max(values)

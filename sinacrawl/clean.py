@@ -10,7 +10,7 @@ from typing import Final
 from urllib.parse import urljoin
 
 import nh3
-from lxml.etree import Comment, Element
+from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors, widgets
@@ -42,7 +42,9 @@ ALLOWED_CLASSES: Final = {"p": {"article-editor", "show_author"}}
 URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 
 _SCHEME_AND_HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
-_EDITOR = re.compile(r"责任编辑[:：]\S*")
+#: The editor line's start (``责任编辑：梁斌 SF055``), white space removed: text from it on is
+#: not the article's.
+_EDITOR_MARKS: Final = ("责任编辑:", "责任编辑：")
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL | re.IGNORECASE)
 #: White space other than a line break (what :func:`_collapse_line_breaks` strips around one).
 _BLANKS = " \t\r\f\v"
@@ -105,31 +107,75 @@ def _drop(node: HtmlElement) -> None:
 def _remove_clutter(container: HtmlElement) -> None:
     widgets.unwrap_void_containers(container)
     # Dropping in any order gives the same tree: each node's tail text stays where it was (a
-    # node inside one dropped already goes with it). One pass over the elements finds the
-    # hidden and the marked ones.
+    # node inside one dropped already goes with it).
     doomed = list(container.iterdescendants(*selectors.REMOVE_TAGS, Comment))
-    for node in container.iterdescendants(Element):
-        cls, ident, suda = node.get("class"), node.get("id"), node.get("data-sudaclick")
-        marked = (cls or ident or suda) and selectors.is_marked(
-            node.tag, cls or "", ident or "", suda or ""
-        )
-        if marked or widgets.hides(node):
-            doomed.append(node)
+    doomed.extend(_marked_or_hidden(container))
     for node in doomed:
         _drop(node)
-    for node in list(container.iterdescendants(*selectors.PROMO_BLOCK_TAGS)):
-        text = "".join(text_of(node).split())  # white space out
-        if len(text) <= _PROMO_MAX_CHARS and widgets.is_promo_paragraph(text):
-            _drop(node)
-    widgets.remove_video_players(container)
-    widgets.remove_link_boxes(container)
-    widgets.remove_promo_sentences(container)
+    # The whole text, for the passes that first ask whether their words occur at all: read
+    # once, and again only after a pass removed something (a removal can join two texts).
+    whole = text_of(container)
+    changed = _remove_promo_blocks(container, whole)
+    text = None if changed else whole
+    changed = widgets.remove_video_players(container, text)
+    changed = widgets.remove_link_boxes(container) or changed
+    widgets.remove_promo_sentences(container, None if changed else text)
     widgets.unwrap_keyword_links(container)
 
 
+def _marked_or_hidden(container: HtmlElement) -> list[HtmlElement]:
+    """The elements of ``container`` removed with their content for their marks
+    (:func:`~sinacrawl.selectors.is_marked`) or because they are hidden
+    (:func:`~sinacrawl.widgets.hides`), in document order. Both read only an element's tag and
+    attributes: only elements with an attribute are read, found by libxml2
+    (:data:`~sinacrawl.selectors.WITH_ATTRIBUTES`), and the answer for a tag and its attributes
+    is kept for the call (a long article repeats a few of them on hundreds of elements; issue
+    16)."""
+    answers: dict[tuple[object, ...], bool] = {}
+    found = []
+    for node in selectors.WITH_ATTRIBUTES(container):
+        key = (node.tag, *node.items())
+        doomed = answers.get(key)
+        if doomed is None:
+            cls, ident, suda = node.get("class"), node.get("id"), node.get("data-sudaclick")
+            doomed = bool(cls or ident or suda) and selectors.is_marked(
+                node.tag, cls or "", ident or "", suda or ""
+            )
+            doomed = answers[key] = doomed or widgets.hides(node)
+        if doomed:
+            found.append(node)
+    return found
+
+
+def _remove_promo_blocks(container: HtmlElement, whole: str) -> bool:
+    """Drop the blocks (:data:`~sinacrawl.selectors.PROMO_BLOCK_TAGS`) whose whole text is a
+    promotional paragraph (:func:`~sinacrawl.widgets.is_promo_paragraph`); ``whole`` is
+    ``text_of(container)``. True when one was dropped. A block's text is part of the
+    container's, so when the container's lacks a character of every word such a paragraph holds
+    (:data:`~sinacrawl.selectors.PROMO_TEXT_WORDS`) no block is read (issue 16: one text check
+    for a whole long article instead of one per paragraph); nor is a block whose own text lacks
+    them."""
+    if not widgets.may_hold_promo_paragraph(whole):
+        return False
+    dropped = False
+    for node in list(container.iterdescendants(*selectors.PROMO_BLOCK_TAGS)):
+        raw = text_of(node)
+        if not widgets.may_hold_promo_paragraph(raw):
+            continue
+        text = "".join(raw.split())  # white space out
+        if len(text) <= _PROMO_MAX_CHARS and widgets.is_promo_paragraph(text):
+            _drop(node)
+            dropped = True
+    return dropped
+
+
 def _drop_empty(container: HtmlElement) -> None:
-    # Innermost first, so that a wrapper emptied by its children's removal goes too.
+    # Innermost first, so that a wrapper emptied by its children's removal goes too. An element
+    # whose own text is not white space keeps some text whatever goes inside it: no text_of.
     for node in reversed(list(container.iterdescendants(*selectors.EMPTY_TAGS))):
+        own = node.text
+        if own and not own.isspace():
+            continue
         if not text_of(node).strip() and not selectors.KEEP_EMPTY(node):
             _drop(node)
 
@@ -153,6 +199,26 @@ def _fix_links(container: HtmlElement, base_url: str) -> None:
         # Percent-encoded: a control character would make lxml refuse the value (issue 14).
         href = attribute_url(urljoin(base_url, (link.get("href") or "").strip()))
         link.set("href", href or "")
+
+
+def _has_article_text(container: HtmlElement) -> bool:
+    """Is there text in ``container`` before the editor line (:data:`_EDITOR_MARKS`), white
+    space aside? The answer ``_EDITOR.sub("", "".join(text_of(container).split()))`` gave
+    with ``_EDITOR = re.compile(r"责任编辑[:：]\\S*")`` (a text without white space runs to
+    its end from the first mark), read from the first few text pieces instead of the whole
+    text (issue 16; tests/test_perf_equivalence.py compares both). ``itertext`` gives the text
+    nodes of :func:`~sinacrawl.nodetext.text_of`, comments left out.
+
+    >>> import lxml.html
+    >>> _has_article_text(lxml.html.fragment_fromstring("<div><p>责任编辑 ：<b>x</b></p>y</div>"))
+    False
+    """
+    start = ""
+    for piece in container.itertext():
+        start += "".join(piece.split())
+        if len(start) >= len(_EDITOR_MARKS[0]):
+            break
+    return bool(start) and not start.startswith(_EDITOR_MARKS)
 
 
 def _serialise(container: HtmlElement) -> str:
@@ -233,8 +299,7 @@ def clean_body(container: HtmlElement, base_url: str, figures: bool = False) -> 
         make_figures(container)
     _drop_empty(container)
     _fix_links(container, base_url)
-    text = _EDITOR.sub("", "".join(text_of(container).split()))
-    if not text and not images:
+    if not images and not _has_article_text(container):
         return None
     return CleanBody(sanitize(_serialise(container)), images)
 

@@ -80,6 +80,9 @@ CONTAINER: Final = (
 REMOVE_TAGS: Final = (
     "script", "style", "noscript", "iframe", "ins", "object", "form", "video", "audio",
 )  # fmt: skip
+#: Elements with at least one attribute: only these can carry a mark or hide (found by libxml2;
+#: reading each element's attributes in Python cost 2 µs an element on a long article, issue 16).
+WITH_ATTRIBUTES: Final = XPath("descendant::*[@*]")
 #: XML's white space, on which XPath's ``normalize-space`` (and so a class test) splits.
 _XML_SPACE: Final = str.maketrans("\t\n\r", "   ")
 #: ``video`` and ``player``, each in lower case, Capitalised and UPPER case.
@@ -153,6 +156,9 @@ PROMO_TEXT: Final = re.compile(
     re.IGNORECASE,
 )
 
+#: Every :data:`PROMO_TEXT` match holds one of these words (white space removed; no case).
+PROMO_TEXT_WORDS: Final = ("新浪财经", "点击进入专题", "金麒麟", "【点击投票】")
+
 #: Elements dropped when nothing is left in them: no text but white space, no image or table
 #: (corpus pages leave ``<p>　　</p>``, ``<div></div>`` and empty caption spans behind).
 EMPTY_TAGS: Final = ("p", "div", "span", "strong", "b", "em", "i", "u", "font", "center")
@@ -161,8 +167,10 @@ KEEP_EMPTY: Final = XPath("descendant::*[self::img or self::table or self::hr]")
 #: Lazy-image attributes that win over any ``src`` (SPEC section 3); any other ``data-*``
 #: attribute holding an image URL wins over a placeholder or missing ``src`` (issue 11).
 LAZY_SRC: Final = ("data-src", "data-original")
-IMAGES: Final = XPath(".//img")
-LINKS: Final = XPath(".//a[@href]")
+#: ``descendant::``, not ``.//``: the same nodes, but ``.//a[@href]`` is a child step with a
+#: predicate from every node (3.4 ms/MB on a 20 MB article against 0.9 ms/MB; issue 16).
+IMAGES: Final = XPath("descendant::img")
+LINKS: Final = XPath("descendant::a[@href]")
 
 # --- page widgets, decided by what they hold (SPEC section 3, issue 11) ------------------------
 #: Poster and thumbnail hosts of Sina's video players: such an image is never an article image

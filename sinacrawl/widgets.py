@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import tinycss2
-from lxml.etree import Element
 from lxml.html import HtmlElement
 
 from sinacrawl import selectors
@@ -25,6 +24,7 @@ __all__ = [
     "is_hidden",
     "is_placeholder",
     "is_promo_paragraph",
+    "may_hold_promo_paragraph",
     "remove_link_boxes",
     "remove_promo_sentences",
     "remove_video_players",
@@ -93,8 +93,10 @@ def _on_hosts(url: str, hosts: tuple[str, ...]) -> bool:
 
 
 def has_video_player(container: HtmlElement) -> bool:
-    """Does the article hold one of Sina's video players (by its marks or its poster image)?"""
-    for node in container.iterdescendants(Element):
+    """Does the article hold one of Sina's video players (by its marks or its poster image)?
+    Only elements with an attribute can be marked (:data:`~sinacrawl.selectors.WITH_ATTRIBUTES`,
+    found by libxml2: issue 16)."""
+    for node in selectors.WITH_ATTRIBUTES(container):
         cls, ident = node.get("class"), node.get("id")
         if (cls or ident) and selectors.is_player_mark(cls or "", ident or ""):
             return True
@@ -102,11 +104,14 @@ def has_video_player(container: HtmlElement) -> bool:
                for img in selectors.IMAGES(container))  # fmt: skip
 
 
-def remove_video_players(container: HtmlElement) -> None:
+def remove_video_players(container: HtmlElement, whole_text: str | None = None) -> bool:
     """Remove what a video player leaves once its marked wrapper is gone (SPEC section 3): its
     skeleton texts (视频加载中，请稍候 / 自动播放 / 向前 / 向后 / play) and its poster images,
-    with the link around a poster."""
-    whole = text_of(container)  # one text against a costly XPath over every text node
+    with the link around a poster. ``whole_text`` is ``text_of(container)`` when the caller has it
+    (issue 16: a long article's text is read once for several passes). True when something
+    was removed."""
+    whole = text_of(container) if whole_text is None else whole_text  # not an XPath per node
+    removed = False
     skeleton = (
         selectors.PLAYER_SKELETON(container) if any(w in whole for w in _PLAYER_WORDS) else []
     )
@@ -118,11 +123,14 @@ def remove_video_players(container: HtmlElement) -> None:
             continue
         if selectors.PLAYER_TEXT.match("".join(text_of(node).split())):
             _drop(node)
+            removed = True
     for img in selectors.IMAGES(container):
         if _on_hosts(img.get("src") or "", selectors.VIDEO_POSTER_HOSTS):
             parent = img.getparent()
             only_child = parent is not None and parent.tag == "a" and len(parent) == 1
             _drop(parent if only_child and not text_of(parent).strip() else img)
+            removed = True
+    return removed
 
 
 def _text_outside_links(node: HtmlElement) -> str:
@@ -157,7 +165,7 @@ def _only_links(node: HtmlElement) -> bool:
     return label <= min(selectors.LINK_BOX_LABEL_CHARS, linked) and not selectors.KEEP_EMPTY(node)
 
 
-def remove_link_boxes(container: HtmlElement) -> None:
+def remove_link_boxes(container: HtmlElement) -> bool:
     """Remove Sina's link-only boxes (SPEC section 3, issue 11):
 
     - ``blockquote.fin_reference`` when it holds only links (related reading, a series' other
@@ -165,18 +173,38 @@ def remove_link_boxes(container: HtmlElement) -> None:
     - any block whose every link points at Sina's commercial or promotional properties
       (:data:`~sinacrawl.selectors.PROMO_LINKS`) and that holds only links; a paragraph of
       the author's text with such a link stays.
+
+    True when a box was removed.
     """
+    removed = False
     for box in selectors.QUOTE_BOX(container):
         if _only_links(box):
             _drop(box)
+            removed = True
     if not any(_is_promo_link(a.get("href") or "") for a in selectors.LINKS(container)):
-        return  # most articles: no block to look at
+        return removed  # most articles: no block to look at
     for block in selectors.LINK_BLOCKS(container):
         if block.getparent() is None:
             continue  # inside a block already dropped
         links = selectors.LINKS(block)
         if all(_is_promo_link(a.get("href") or "") for a in links) and _only_links(block):
             _drop(block)
+            removed = True
+    return removed
+
+
+def may_hold_promo_paragraph(text: str) -> bool:
+    """Might ``text``, or a piece of it, be a promotional paragraph once its white space is
+    removed? False when it lacks a character of each of
+    :data:`~sinacrawl.selectors.PROMO_TEXT_WORDS` (every :data:`~sinacrawl.selectors.PROMO_TEXT`
+    match holds one of them; removing white space or cutting ``text`` adds no character): then
+    no part of ``text`` is one (issue 16: a few scans of a long article's text in C instead of
+    a check of each paragraph).
+
+    >>> may_hold_promo_paragraph("新 浪财\u3000经APP"), may_hold_promo_paragraph("新浪微博")
+    (True, False)
+    """
+    return any(all(c in text for c in word) for word in selectors.PROMO_TEXT_WORDS)
 
 
 def is_promo_paragraph(text: str) -> bool:
@@ -230,11 +258,12 @@ def has_promo_sentence(text: str) -> bool:
     return False
 
 
-def remove_promo_sentences(container: HtmlElement) -> None:
+def remove_promo_sentences(container: HtmlElement, whole_text: str | None = None) -> None:
     """Remove Sina's fixed promotional sentences from the text they share with the author's
     (issue 11: only the sentence goes, the paragraph stays). Whole promotional paragraphs go
-    earlier, in :func:`sinacrawl.clean.clean_body`."""
-    if not has_promo_sentence(text_of(container)):
+    earlier, in :func:`sinacrawl.clean.clean_body`. ``whole_text`` is ``text_of(container)`` when
+    the caller has it (issue 16)."""
+    if not has_promo_sentence(text_of(container) if whole_text is None else whole_text):
         return  # a match inside one text node is a match in the whole text: none anywhere
     for text in selectors.PROMO_SENTENCE_TEXT(container):
         node = text.getparent()

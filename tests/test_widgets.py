@@ -109,6 +109,14 @@ def _clean(name: str) -> CleanBody:
             (),
             id="promo-sentence",
         ),
+        pytest.param(
+            "promo-paragraphs.html",
+            "沪深两市成交额突破万亿元。新浪财经获悉，北向资金净流入。创业板指收涨百分之二。"
+            "两融余额继续回升。沪指收复三千点。" + EDITOR,
+            ["海量资讯", "新 浪", "扫码", "img_wrapper", "金麒麟", "播放", "股吧", "下载", "打开"],
+            (),
+            id="promo-paragraphs",
+        ),
     ],
 )
 def test_widget_kinds(name: str, text: str, removed: list[str], images: tuple[str, ...]) -> None:
@@ -187,3 +195,19 @@ def test_latin1_is_never_a_declaration_over_gb_bytes(content_type: str | None) -
     page = f'<meta charset="{meta}"><h1>沪深两市成交额</h1>'.encode("gb2312")
     assert decode_page(page, content_type) == Decoded(page.decode("gb18030"), "gb18030", False)
     assert decode_page(b"<h1>Sina</h1>", content_type) == Decoded("<h1>Sina</h1>", "utf-8", False)
+
+
+@pytest.mark.parametrize(
+    ("markup", "kept"),
+    [
+        ("<div>\u3000<p>责任 编辑：李明</p>\u3000</div>", False),
+        ("<div><p>\u3000</p><!-- 正文 -->责任编辑 ：<b>李明</b> SF055</div>", False),
+        ("<div><p> 责任编辑</p></div>", True),
+        ("<div><p>\u3000</p>责任编辑：<img src='//n.sinaimg.cn/a.jpg'></div>", True),
+        ("<div>\u3000<b>正</b>文。责任编辑：李明</div>", True),
+    ],
+)
+def test_a_body_of_only_the_editor_line_is_no_body(markup: str, kept: bool) -> None:
+    # The editor line (责任编辑： and all after it, white space aside) is not the article's text.
+    body = clean_body(lxml.html.fragment_fromstring(markup), URL)
+    assert (body is not None) is kept
