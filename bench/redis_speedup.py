@@ -30,8 +30,10 @@ for the CPU-bound (``redis_``) and network-bound (``net_``) runs: ``<part>_<N>_w
 system time together), ``<part>_speedup_<N>_workers`` (wall, against one worker),
 ``<part>_rate_<N>_workers`` (steady rate, per second, from the first to the last: posts written
 for ``redis_``, article requests the proxy saw for ``net_``; start-up and shut-down left out) and
-``<part>_rate_speedup_<N>_workers``; then ``shared_rate_<N>_workers`` (requests/s seen) and
-``shared_rate_<N>_vs_limit``. Three to four minutes on an idle 2-core machine.
+``<part>_rate_speedup_<N>_workers``; ``redis_<N>_workers_to_first_post_seconds`` and
+``_after_last_post_seconds`` (start-up and shut-down in the wall time); then
+``shared_rate_<N>_workers`` (requests/s seen) and ``shared_rate_<N>_vs_limit``. Three to four
+minutes on an idle 2-core machine.
 
     python bench/redis_speedup.py [--articles 2000] [--workers 2,3] [--net-articles 200]
         [--net-concurrency 1] [--rate 8] [--rate-articles 120] [--rounds 2]
@@ -253,6 +255,8 @@ def main() -> None:
     results.append(_load("start"))
     # runs[label][round][workers] = (wall seconds, workers' CPU seconds, article requests/s)
     runs: dict[str, list[dict[int, tuple[float, float, float]]]] = {"redis": [], "net": []}
+    # ends[workers] = [(seconds to the first post, seconds from the last post to the exit)]
+    ends: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
     with (
         tempfile.TemporaryDirectory(prefix="redis-bench-") as tmp,
         tempfile.TemporaryDirectory(prefix="redis-bench-posts-", dir=args.posts_in) as posts_in,
@@ -295,8 +299,11 @@ def main() -> None:
                     client.flushdb()
                     posts = Path(posts_in) / f"cpu-{round_}-{n}"
                     before = redis_counters(client)
+                    started = time.time()
                     wall, used = crawl(n, posts, url, replay, {})
                     cpu[-1][n] = (wall, used, _steady_rate(posts))
+                    times = sorted(path.stat().st_mtime for path in posts.glob("*.md"))
+                    ends[n].append((times[0] - started, started + wall - times[-1]))
                     after = redis_counters(client)
                     _check(posts, args.articles, f"replay, {n} worker(s)")
                     if round_ == 0:
@@ -332,6 +339,10 @@ def main() -> None:
         for n in counts[1:] if rounds else []:
             ratios = [r[1][0] / r[n][0] for r in rounds]
             results.append(f"{label}_speedup_{n}_workers={_spread(ratios, 2)}")
+    for n in counts if runs["redis"] else []:
+        for index, figure in enumerate(("to_first_post", "after_last_post")):
+            spread = _spread([end[index] for end in ends[n]], 2)
+            results.append(f"redis_{n}_workers_{figure}_seconds={spread}")
     for label, rounds in runs.items():
         for n in counts if rounds else []:
             results.append(f"{label}_rate_{n}_workers={_spread([r[n][2] for r in rounds], 1)}")
