@@ -4,27 +4,40 @@ Builds a replay folder of ``--articles`` articles (default 2,000) in a temp fold
 pages of ``../shared/corpus`` that make a post, each served under many made-up article URLs
 listed by roll-feed pages of 50. Then, on a ``redis-server`` it starts on a free loopback port:
 
+0. **start-up**: a worker's fixed cost, the CPU seconds of a one-article crawl
+   (``worker_startup_cpu_seconds``), beside a bare Scrapy spider that requests nothing, with
+   Scrapy's default settings (``scrapy_startup_cpu_seconds``); fastest of 3;
 1. **CPU-bound**: the replay crawled by 1, 2 and 3 workers (``--workers``), with the Redis
    round trips (the server's read events) and commands per article of each run; the posts go
    under ``--posts-in`` (default ``/dev/shm`` when it exists, as in ``bench/run.py``): on this
    VM's disk each post's fsync takes about 10 ms of waiting, so on the disk the workers wait
    for one disk in turn and the run is no longer CPU-bound (600 articles, one worker: 14.5 s
    wall for 8.0 s CPU on ``/tmp``, 8.6 s for 7.9 s on ``/dev/shm``);
-2. **network-bound**: ``--net-articles`` articles (default 300) fetched live (``-a urls=``,
+2. **network-bound**: ``--net-articles`` articles (default 200) fetched live (``-a urls=``,
    ``http://`` Sina URLs) through an HTTP proxy on 127.0.0.1 that answers each request after
-   150 ms, shared rate off and no ``DOWNLOAD_DELAY``, by 1, 2 and 3 workers;
+   150 ms, shared rate off and no ``DOWNLOAD_DELAY``, each worker at most
+   ``--net-concurrency`` requests at once (``CONCURRENT_REQUESTS_PER_DOMAIN``, default 1, so
+   that the 150 ms and not the 2 cores set the pace), by 1, 2 and 3 workers;
 3. **shared rate**: ``--rate-articles`` (default 120) with ``SINACRAWL_SHARED_RATE=--rate``
    (default 8 requests/s), the rate the proxy saw from all workers together against that limit.
 
 Parts 1 and 2 run ``--rounds`` times (default 2), 1, 2 and 3 workers side by side in each round;
 a speed-up is taken per round and printed as ``median (min-max)``. Every run must write exactly
-one post per article. Prints ``name=value`` lines: ``load_average_start|end``,
-``redis_round_trips_per_article_<N>_workers``, ``redis_commands_per_article_<N>_workers``,
-``redis_speedup_<N>_workers`` (CPU), ``net_speedup_<N>_workers``, ``shared_rate_<N>_workers``
-(requests/s seen) and ``shared_rate_<N>_vs_limit``. Two to three minutes on an idle 2-core machine.
+one post per article. Prints ``name=value`` lines: ``load_average_start|end``, the start-up
+figures, ``redis_round_trips_per_article_<N>_workers``, ``redis_commands_per_article_<N>_workers``;
+for the CPU-bound (``redis_``) and network-bound (``net_``) runs: ``<part>_<N>_workers_seconds``
+(wall, start to the last worker's exit), ``<part>_<N>_workers_cpu_seconds`` (the workers' user +
+system time together), ``<part>_speedup_<N>_workers`` (wall, against one worker),
+``<part>_rate_<N>_workers`` (steady rate, per second, from the first to the last: posts written
+for ``redis_``, article requests the proxy saw for ``net_``; start-up and shut-down left out) and
+``<part>_rate_speedup_<N>_workers``; ``redis_<N>_workers_to_first_post_seconds`` and
+``_after_last_post_seconds`` (start-up and shut-down in the wall time); then
+``shared_rate_<N>_workers`` (requests/s seen) and ``shared_rate_<N>_vs_limit``. Three to four
+minutes on an idle 2-core machine.
 
-    python bench/redis_speedup.py [--articles 2000] [--workers 2,3] [--net-articles 300]
-        [--rate 8] [--rate-articles 120] [--rounds 2] [--parts cpu,net,rate] [--posts-in DIR]
+    python bench/redis_speedup.py [--articles 2000] [--workers 2,3] [--net-articles 200]
+        [--net-concurrency 1] [--rate 8] [--rate-articles 120] [--rounds 2]
+        [--parts startup,cpu,net,rate] [--posts-in DIR]
 
 Needs ``redis-server`` (``apt-get install -y redis-server``) and the ``redis`` extra.
 """
@@ -35,6 +48,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -136,8 +150,11 @@ def redis_counters(client: redis.Redis) -> tuple[int, int]:
     return int(stats["total_reads_processed"]) - 1, int(stats["total_commands_processed"]) - 1
 
 
-def crawl(workers: int, posts: Path, url: str, args: list[str], env: dict[str, str]) -> float:
-    """Seconds from starting ``workers`` crawl processes to the last one's exit."""
+def crawl(
+    workers: int, posts: Path, url: str, args: list[str], env: dict[str, str]
+) -> tuple[float, float]:
+    """Seconds from starting ``workers`` crawl processes to the last one's exit, and the CPU
+    seconds (user + system) the workers used together."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")} | env
     command = [sys.executable, "-m", "scrapy", "crawl", "sina_finance", *args]
     for name, value in (
@@ -145,6 +162,7 @@ def crawl(workers: int, posts: Path, url: str, args: list[str], env: dict[str, s
         ("AUTOTHROTTLE_ENABLED", False), ("LOG_LEVEL", "WARNING"),
     ):  # fmt: skip
         command += ["-s", f"{name}={value}"]
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     running = [
         subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
@@ -154,7 +172,47 @@ def crawl(workers: int, posts: Path, url: str, args: list[str], env: dict[str, s
     elapsed = time.perf_counter() - start
     if any(codes):
         raise SystemExit(f"a worker failed: exit codes {codes}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    """User + system seconds of this process's waited-for children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+NULL_SPIDER = """import scrapy
+
+
+class Nothing(scrapy.Spider):
+    name = "nothing"
+
+    async def start(self):
+        return
+        yield
+"""
+
+
+def startup(work: Path, url: str, client: redis.Redis, runs: int = 3) -> list[str]:
+    """A worker's fixed cost: the CPU seconds (fastest of ``runs``) of a one-article crawl,
+    and of a bare Scrapy spider that requests nothing, with Scrapy's default settings."""
+    build_replay(work / "one", 1)
+    worker = []
+    for run in range(runs):
+        client.flushdb()
+        replay = ["-a", "pages=2", "-s", f"REPLAY_DIR={work / 'one'}"]
+        worker.append(crawl(1, work / f"one-{run}", url, replay, {})[1])
+    (work / "nothing.py").write_text(NULL_SPIDER, encoding="utf-8")
+    command = [sys.executable, "-m", "scrapy", "runspider", "nothing.py", "-s", "LOG_LEVEL=ERROR"]
+    scrapy = []
+    for _ in range(runs):
+        before = _children_cpu()
+        subprocess.run(command, cwd=work, check=True, stderr=subprocess.DEVNULL)
+        scrapy.append(_children_cpu() - before)
+    return [
+        f"worker_startup_cpu_seconds={min(worker):.2f}",
+        f"scrapy_startup_cpu_seconds={min(scrapy):.2f}",
+    ]
 
 
 def _check(posts: Path, expected: int, label: str) -> None:
@@ -167,11 +225,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--workers", default="2,3", help="worker counts to set against 1")
-    parser.add_argument("--net-articles", type=int, default=300)
+    parser.add_argument("--net-articles", type=int, default=200)
+    parser.add_argument(
+        "--net-concurrency",
+        type=int,
+        default=1,
+        help="CONCURRENT_REQUESTS_PER_DOMAIN of each worker in the network-bound runs",
+    )
     parser.add_argument("--rate", type=float, default=8.0, help="shared limit, requests/s")
     parser.add_argument("--rate-articles", type=int, default=120, help="articles per rate run")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the cpu and net runs")
-    parser.add_argument("--parts", default="cpu,net,rate", help="which of cpu,net,rate to run")
+    parser.add_argument(
+        "--parts", default="startup,cpu,net,rate", help="which of startup,cpu,net,rate to run"
+    )
     shm = Path("/dev/shm")
     parser.add_argument(
         "--posts-in",
@@ -187,8 +253,10 @@ def main() -> None:
         raise SystemExit("redis-server is not installed: apt-get install -y redis-server")
     results = [f"articles={args.articles}", f"cpus={os.cpu_count()}", f"posts_in={args.posts_in}"]
     results.append(_load("start"))
-    # seconds[label][round][workers]
-    seconds: dict[str, list[dict[int, float]]] = {"redis": [], "net": []}
+    # runs[label][round][workers] = (wall seconds, workers' CPU seconds, article requests/s)
+    runs: dict[str, list[dict[int, tuple[float, float, float]]]] = {"redis": [], "net": []}
+    # ends[workers] = [(seconds to the first post, seconds from the last post to the exit)]
+    ends: dict[int, list[tuple[float, float]]] = {n: [] for n in counts}
     with (
         tempfile.TemporaryDirectory(prefix="redis-bench-") as tmp,
         tempfile.TemporaryDirectory(prefix="redis-bench-posts-", dir=args.posts_in) as posts_in,
@@ -212,11 +280,17 @@ def main() -> None:
                     break
                 except redis.ConnectionError:
                     time.sleep(0.05)
+            if "startup" in parts:
+                results += startup(work, url, client)
             pages = (args.articles + PER_PAGE - 1) // PER_PAGE + 1
             replay = ["-a", f"pages={pages}", "-s", f"REPLAY_DIR={work / 'replay'}"]
-            off = [*_live(args.net_articles), "-s", "SINACRAWL_SHARED_RATE=0"]
+            off = [
+                *_live(args.net_articles),
+                *("-s", "SINACRAWL_SHARED_RATE=0"),
+                *("-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.net_concurrency}"),
+            ]
             for round_ in range(args.rounds):  # 1, 2, 3 workers side by side in each round
-                cpu, net = seconds["redis"], seconds["net"]
+                cpu, net = runs["redis"], runs["net"]
                 if "cpu" in parts:
                     cpu.append({})
                 if "net" in parts:
@@ -225,7 +299,11 @@ def main() -> None:
                     client.flushdb()
                     posts = Path(posts_in) / f"cpu-{round_}-{n}"
                     before = redis_counters(client)
-                    cpu[-1][n] = crawl(n, posts, url, replay, {})
+                    started = time.time()
+                    wall, used = crawl(n, posts, url, replay, {})
+                    cpu[-1][n] = (wall, used, _steady_rate(posts))
+                    times = sorted(path.stat().st_mtime for path in posts.glob("*.md"))
+                    ends[n].append((times[0] - started, started + wall - times[-1]))
                     after = redis_counters(client)
                     _check(posts, args.articles, f"replay, {n} worker(s)")
                     if round_ == 0:
@@ -234,8 +312,10 @@ def main() -> None:
                         results.append(f"redis_commands_per_article_{n}_workers={commands:.2f}")
                 for n in counts if "net" in parts else []:
                     client.flushdb()
-                    posts = work / f"net-{round_}-{n}"
-                    net[-1][n] = crawl(n, posts, url, off, proxy_env)
+                    posts = Path(posts_in) / f"net-{round_}-{n}"
+                    proxy.seen.clear()
+                    wall, used = crawl(n, posts, url, off, proxy_env)
+                    net[-1][n] = (wall, used, _rate(proxy.seen))
                     _check(posts, args.net_articles, f"network, {n} worker(s)")
             for n in counts if "rate" in parts else []:
                 client.flushdb()
@@ -244,20 +324,31 @@ def main() -> None:
                 on = [*_live(args.rate_articles), "-s", f"SINACRAWL_SHARED_RATE={args.rate}"]
                 crawl(n, posts, url, on, proxy_env)
                 _check(posts, args.rate_articles, f"shared rate, {n} worker(s)")
-                seen = sorted(proxy.seen)
-                achieved = (len(seen) - 1) / (seen[-1] - seen[0])
+                achieved = _rate(proxy.seen)
                 results.append(f"shared_rate_{n}_workers={achieved:.2f}")
                 results.append(f"shared_rate_{n}_vs_limit={achieved / args.rate:.3f}")
         finally:
             proxy.shutdown()
             server.terminate()
             server.wait()
-    for label, rounds in seconds.items():
+    for label, rounds in runs.items():
         for n in counts if rounds else []:
-            results.append(f"{label}_{n}_workers_seconds={_spread([r[n] for r in rounds], 2)}")
+            for index, figure in enumerate(("seconds", "cpu_seconds")):
+                spread = _spread([r[n][index] for r in rounds], 2)
+                results.append(f"{label}_{n}_workers_{figure}={spread}")
         for n in counts[1:] if rounds else []:
-            ratios = [r[1] / r[n] for r in rounds]
+            ratios = [r[1][0] / r[n][0] for r in rounds]
             results.append(f"{label}_speedup_{n}_workers={_spread(ratios, 2)}")
+    for n in counts if runs["redis"] else []:
+        for index, figure in enumerate(("to_first_post", "after_last_post")):
+            spread = _spread([end[index] for end in ends[n]], 2)
+            results.append(f"redis_{n}_workers_{figure}_seconds={spread}")
+    for label, rounds in runs.items():
+        for n in counts if rounds else []:
+            results.append(f"{label}_rate_{n}_workers={_spread([r[n][2] for r in rounds], 1)}")
+        for n in counts[1:] if rounds else []:
+            ratios = [r[n][2] / r[1][2] for r in rounds]
+            results.append(f"{label}_rate_speedup_{n}_workers={_spread(ratios, 2)}")
     results.append(_load("end"))
     print("\n".join(results))
 
@@ -274,6 +365,19 @@ def _load(when: str) -> str:
     """The machine's load averages (1, 5, 15 minutes): the figures are ratios, read with it."""
     one, five, fifteen = os.getloadavg()
     return f"load_average_{when}={one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _steady_rate(posts: Path) -> float:
+    """Posts written per second from the first post to the last (their files' modification
+    times): the workers' throughput once running, without start-up and shut-down."""
+    return _rate([path.stat().st_mtime for path in posts.glob("*.md")])
+
+
+def _rate(arrivals: list[float]) -> float:
+    """Article requests per second the proxy saw, from the first arrival to the last: the
+    steady rate, without the workers' start-up and shut-down."""
+    seen = sorted(arrivals)
+    return (len(seen) - 1) / (seen[-1] - seen[0])
 
 
 def _live(articles: int) -> list[str]:

@@ -64,6 +64,11 @@ LOG_FORMATTER = "sinacrawl.logformatter.OneLineLogFormatter"
 # Scrapy's own "Gave up retrying" line would say it a second time, as an ERROR.
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 
+# Scrapy's downloader, except that a request counts against its host's concurrency from the
+# moment it starts: Scrapy 2.19 started every queued request to a host at once when
+# DOWNLOAD_DELAY is 0 (issue 16, sinacrawl/downloader.py).
+DOWNLOADER = "sinacrawl.downloader.SlotLimitedDownloader"
+
 # Distributed mode (README "Scaling out"): off unless REDIS_URL is set.
 ADDONS = {
     "sinacrawl.distributed.DistributedAddon": 0,

@@ -1,0 +1,45 @@
+"""Scrapy's downloader with its per-slot concurrency kept (issue 16: a polite crawl).
+
+Scrapy 2.19's ``Downloader._process_queue`` starts each queued download as an asyncio task, and
+the task puts its request in ``slot.transferring`` only when it first runs: by then the loop has
+read ``slot.free_transfer_slots()`` again, seen every slot still free, and started the whole
+queue. With ``DOWNLOAD_DELAY = 0`` (a delay makes Scrapy start one request per pass, which
+hides the fault), ``CONCURRENT_REQUESTS_PER_DOMAIN = 1`` let 11 requests to one host run at
+once against a server that takes 150 ms to answer (tests/test_downloader.py).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from scrapy.core.downloader import Downloader
+
+if TYPE_CHECKING:
+    from scrapy.core.downloader import Slot
+
+__all__ = ["SlotLimitedDownloader"]
+
+
+class SlotLimitedDownloader(Downloader):
+    """``DOWNLOADER``: Scrapy's :class:`~scrapy.core.downloader.Downloader`, but a request
+    counts against its slot's concurrency (``CONCURRENT_REQUESTS_PER_DOMAIN``, ``_PER_IP``,
+    ``DOWNLOAD_SLOTS``) from the moment it is started, not from when its task first runs.
+
+    Each pass shows Scrapy's own ``_process_queue`` one queued request at a time and marks the
+    request as transferring as soon as it is started; the download task adds it again (a set:
+    no change) and removes it when done. Delays, ``latercall`` and jitter stay Scrapy's.
+    """
+
+    def _process_queue(self, slot: Slot) -> None:
+        waiting, slot.queue = slot.queue, deque()
+        try:
+            while waiting and slot.free_transfer_slots() > 0:
+                entry = waiting.popleft()
+                slot.queue.append(entry)
+                super()._process_queue(slot)
+                if slot.queue:  # not started: a delay holds the slot
+                    break
+                slot.transferring.add(entry[0])
+        finally:
+            slot.queue.extend(waiting)
