@@ -350,6 +350,19 @@ CASES: dict[str, Case] = {
         ],
         summary=_summary(2),
     ),
+    "control-characters": Case(
+        _urls(A.format("0cc0001")),
+        posts={
+            "nbad0cc0001.md": (
+                "央行开展逆回购操作",
+                "Fri, 01 Mar 2024 01:00:00 GMT",
+                "央行今日开展逆回购操作。规模达到1000亿元。" + EDITOR,
+            )
+        },
+        stats={"sinacrawl/post/written": 1},
+        lines=[_written("nbad0cc0001", A.format("0cc0001"))],
+        summary=_summary(1),
+    ),
     "zero-width-title": Case(
         _urls(A.format("0zw0001")),
         posts={},

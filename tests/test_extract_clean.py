@@ -192,3 +192,21 @@ def test_empty_elements_and_topic_promotions_are_removed() -> None:
         '<div><img src="https://n.sinaimg.cn/a.jpg" referrerpolicy="no-referrer"></div>'
         "<p>尾声</p>"
     )
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        # lxml refuses these characters in the text it joins when it drops an element
+        ("<p>a<script>x</script>\x0cb</p>", "<p>a b</p>"),
+        ('<p>a<span style="display:none">x</span>\x01b\x1f</p><p>c\ufffe</p>', "<p>ab</p><p>c</p>"),
+        ("<p>a\x0b<!-- x -->b</p>", "<p>ab</p>"),
+    ],
+)
+def test_control_characters_leave_the_text_and_never_stop_the_cleaning(
+    markup: str, expected: str
+) -> None:
+    container = lxml.html.fragment_fromstring(f'<div id="artibody">{markup}</div>')
+    body = clean_body(container, "https://finance.sina.com.cn/china/2024-03-01/doc-ia.shtml")
+    assert body is not None
+    assert body.html == expected
