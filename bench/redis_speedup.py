@@ -23,7 +23,8 @@ listed by roll-feed pages of 50. Then, on a ``redis-server`` it starts on a free
 
 Parts 1 and 2 run ``--rounds`` times (default 2), 1, 2 and 3 workers side by side in each round;
 a speed-up is taken per round and printed as ``median (min-max)``. Every run must write exactly
-one post per article. Prints ``name=value`` lines: ``load_average_start|end``, the start-up
+one post per article. Prints ``name=value`` lines: ``articles``, ``cpus``, ``posts_in`` (the
+run's settings), ``load_average_start|end``, the start-up
 figures, ``redis_round_trips_per_article_<N>_workers``, ``redis_commands_per_article_<N>_workers``;
 for the CPU-bound (``redis_``) and network-bound (``net_``) runs: ``<part>_<N>_workers_seconds``
 (wall, start to the last worker's exit), ``<part>_<N>_workers_cpu_seconds`` (the workers' user +
@@ -38,6 +39,10 @@ minutes on an idle 2-core machine.
     python bench/redis_speedup.py [--articles 2000] [--workers 2,3] [--net-articles 200]
         [--net-concurrency 1] [--rate 8] [--rate-articles 120] [--rounds 2]
         [--parts startup,cpu,net,rate] [--posts-in DIR]
+
+Each worker's start-up (about 2 s of CPU) is in the wall times: on a small run (``--articles
+100``) it outweighs the work and the speed-ups fall below 1; the steady rates leave it out. Every
+part builds the ``--articles`` replay first, from ``../shared/corpus``.
 
 Needs ``redis-server`` (``apt-get install -y redis-server``) and the ``redis`` extra.
 """
