@@ -15,11 +15,32 @@ mojibake). The page's meta charset, else UTF-8/GB18030 detection, decides.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from typing import Final, NamedTuple
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-__all__ = ["Decoded", "decode_page"]
+__all__ = ["CONTROL_CHARACTERS", "Decoded", "decode_page", "strip_controls"]
+
+#: Control characters a page's text may hold and a post never does: C0 but tab, line feed and
+#: carriage return (XML 1.0 forbids them and lxml refuses any text holding one), DEL, C1, and
+#: the noncharacters U+FFFE and U+FFFF (refused by lxml too). SPEC section 1 removes them from
+#: the front matter; the body and 7x24 flashes lose them too (issue 16's trials).
+CONTROL_CHARACTERS: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+#: A form feed is HTML white space (a space on the page); the others show nothing.
+_CONTROLS_OUT: Final[dict[int, str | None]] = {
+    c: None for c in [*range(0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0xFFFE, 0xFFFF]
+}
+_CONTROLS_OUT[0x0C] = " "
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without :data:`CONTROL_CHARACTERS`, a form feed turned into a space.
+
+    >>> strip_controls("央行\x0c今日\x01开展\x85操作")
+    '央行 今日开展操作'
+    """
+    return text.translate(_CONTROLS_OUT) if CONTROL_CHARACTERS.search(text) else text
 
 
 class Decoded(NamedTuple):

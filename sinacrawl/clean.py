@@ -14,6 +14,7 @@ from lxml.etree import Comment
 from lxml.html import HtmlElement, tostring
 
 from sinacrawl import selectors, widgets
+from sinacrawl.charset import CONTROL_CHARACTERS, strip_controls
 from sinacrawl.nodetext import text_of
 from sinacrawl.optin import make_figures
 from sinacrawl.theme_safety import attribute_url, body_attribute, https_image_url
@@ -53,16 +54,6 @@ _BLANK_LINE_AHEAD = re.compile(r"\n(?=[ \t\r\f\v]*\n)")
 _ESCAPES: Final = (("{", "&#123;"), ("}", "&#125;"), ("`", "&#96;"))
 #: A tilde followed by another: no run of ``~`` is left, so no line opens a ``~~~`` fence.
 _TILDE_RUN = re.compile(r"~(?=~)")
-#: Characters XML 1.0 forbids, which lxml refuses in any text it is given, so in the text it
-#: joins when it drops an element: C0 controls but tab, line feed and carriage return, and the
-#: noncharacters U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-#: What becomes of them in the body: a form feed is HTML white space (a space on the page); the
-#: others show nothing, so they go, as in the front matter (SPEC section 1).
-_NOT_XML_OUT: Final[dict[int, str | None]] = {
-    c: None for c in [*range(0x09), 0x0B, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]
-}
-_NOT_XML_OUT[0x0C] = " "
 #: Promotional blocks are short; a long block is the author's text whatever it starts with.
 _PROMO_MAX_CHARS = 160
 
@@ -89,14 +80,18 @@ class CleanBody:
 
 def https_url(url: str, base_url: str) -> str | None:
     """``url`` made absolute against ``base_url`` and moved to ``https:``; ``None`` unless the
-    result is http(s). Schemes are case-insensitive (issue 11: ``HTTP://N.SINAIMG.CN/a.jpg``).
+    result is http(s), or when ``url`` cannot be parsed (a bracketed host that is no IP address,
+    ``http://[::1/a.jpg``). Schemes are case-insensitive (issue 11: ``HTTP://N.SINAIMG.CN/a.jpg``).
 
     >>> https_url("//n.sinaimg.cn/a.jpg", "http://finance.sina.com.cn/x.shtml")
     'https://n.sinaimg.cn/a.jpg'
     >>> https_url("HTTP://N.SINAIMG.CN/a.jpg", "https://finance.sina.com.cn/x.shtml")
     'https://n.sinaimg.cn/a.jpg'
     """
-    absolute = urljoin(base_url, _lower_scheme_and_host(url.strip()))
+    try:
+        absolute = urljoin(base_url, _lower_scheme_and_host(url.strip()))
+    except ValueError:  # a bracketed host that is no IP address: ``http://[链接]``
+        return None
     if absolute.startswith("http://"):
         return "https://" + absolute[len("http://") :]
     return absolute if absolute.startswith("https://") else None
@@ -115,19 +110,21 @@ def _drop(node: HtmlElement) -> None:
 
 
 def _remove_control_characters(container: HtmlElement) -> None:
-    """Take :data:`_NOT_XML`'s characters out of every text in ``container`` (a form feed becomes
-    a space), when its text holds one: lxml would refuse the text it joins when the cleaning
-    drops an element next to one (a ``ValueError`` that lost the article; issue 16's trial:
-    ``<p>a<script>x</script>\\x0cb</p>``). Reading the text costs about 1% of the parse."""
-    if _NOT_XML.search(text_of(container)) is None:
+    """Take control characters out of every text in ``container``
+    (:func:`~sinacrawl.charset.strip_controls`), when its text holds one: lxml would refuse the
+    text it joins when the cleaning drops an element next to one (a ``ValueError`` that lost the
+    article; issue 16's trial: ``<p>a<script>x</script>\\x0cb</p>``). Reading the text costs
+    about 1% of the parse.
+    Attribute values are nh3's filter's (:func:`~sinacrawl.theme_safety.body_attribute`)."""
+    if CONTROL_CHARACTERS.search(text_of(container)) is None:
         return
     for node in container.iterdescendants():
-        if node.text and _NOT_XML.search(node.text):
-            node.text = node.text.translate(_NOT_XML_OUT)
-        if node.tail and _NOT_XML.search(node.tail):
-            node.tail = node.tail.translate(_NOT_XML_OUT)
-    if container.text and _NOT_XML.search(container.text):
-        container.text = container.text.translate(_NOT_XML_OUT)
+        if node.text:
+            node.text = strip_controls(node.text)
+        if node.tail:
+            node.tail = strip_controls(node.tail)
+    if container.text:
+        container.text = strip_controls(container.text)
 
 
 def _remove_clutter(container: HtmlElement) -> None:
@@ -223,7 +220,10 @@ def _fix_images(container: HtmlElement, base_url: str) -> tuple[str, ...]:
 def _fix_links(container: HtmlElement, base_url: str) -> None:
     for link in selectors.LINKS(container):
         # Percent-encoded: a control character would make lxml refuse the value (issue 14).
-        href = attribute_url(urljoin(base_url, (link.get("href") or "").strip()))
+        try:
+            href = attribute_url(urljoin(base_url, (link.get("href") or "").strip()))
+        except ValueError:  # a bracketed host that is no IP address: ``http://[链接]``
+            href = None
         link.set("href", href or "")
 
 
@@ -248,16 +248,16 @@ def _has_article_text(container: HtmlElement) -> bool:
 
 
 def _serialise(container: HtmlElement) -> str:
-    """The markup inside ``container``: one serialisation of the whole as a bare ``<div>``, its
-    start and end tags cut off, instead of one per child (the container's tag and attributes
-    are put back)."""
-    tag, attributes = container.tag, dict(container.attrib)
-    container.attrib.clear()
+    """The markup inside ``container``: one serialisation of the whole as a ``<div>``, its start
+    and end tags cut off, instead of one per child (the container's tag is put back). Its
+    attributes stay as they are: the serialiser writes ``>`` in a value as ``&gt;``, so the start
+    tag ends at the first ``>``; putting them back after clearing them raised ``ValueError`` on a
+    control character in one (attack trial, stop 19: ``<div id="artibody" data-x="a&#1;b">``)."""
+    tag = container.tag
     container.tag = "div"
     html: str = tostring(container, encoding="unicode", with_tail=False)
     container.tag = tag
-    container.attrib.update(attributes)
-    return html[len("<div>") : -len("</div>")]
+    return html[html.index(">") + 1 : -len("</div>")]
 
 
 def _collapse_line_breaks(text: str) -> str:

@@ -15,8 +15,11 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from scrapy.core.downloader import Downloader
+from scrapy.resolver import dnscache
+from scrapy.utils.httpobj import urlparse_cached
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.core.downloader import Slot
 
 __all__ = ["SlotLimitedDownloader"]
@@ -30,7 +33,20 @@ class SlotLimitedDownloader(Downloader):
     Each pass shows Scrapy's own ``_process_queue`` one queued request at a time and marks the
     request as transferring as soon as it is started; the download task adds it again (a set:
     no change) and removes it when done. Delays, ``latercall`` and jitter stay Scrapy's.
+
+    A request's slot is its own host's (:meth:`get_slot_key`): a redirected request carries
+    the slot of the URL it came from (Scrapy's redirect copies ``meta``), and a host written
+    with a trailing dot (``finance.sina.com.cn.``) is the same host (attack trial, stop 19).
     """
+
+    def get_slot_key(self, request: Request) -> str:
+        """The slot of ``request``: its ``download_slot`` unless it was redirected (then one
+        Scrapy copied from the URL it came from), else its host (resolved with
+        ``CONCURRENT_REQUESTS_PER_IP``), without a trailing dot."""
+        if "redirect_urls" not in request.meta:
+            return super().get_slot_key(request).rstrip(".")
+        key = (urlparse_cached(request).hostname or "").rstrip(".")
+        return dnscache.get(key, key) if self.ip_concurrency else key
 
     def _process_queue(self, slot: Slot) -> None:
         waiting, slot.queue = slot.queue, deque()

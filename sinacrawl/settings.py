@@ -18,6 +18,9 @@ AUTOTHROTTLE_ENABLED = True
 # slows down from there. A replayed crawl is not slowed (ReplayMiddleware answers before the
 # downloader's per-host delay).
 DOWNLOAD_DELAY = 1.0
+# The delay is a floor: Scrapy's default jitter (±50%) sent two requests to a host as little as
+# 0.5 s apart (attack trial, stop 19).
+DOWNLOAD_DELAY_JITTER = 0
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 CONCURRENT_REQUESTS_PER_DOMAIN = 4

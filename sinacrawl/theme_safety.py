@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from scrapy.utils.url import url_is_from_any_domain
 from w3lib.url import safe_url_string
 
+from sinacrawl.charset import strip_controls
 from sinacrawl.post import clean_value
 
 __all__ = [
@@ -183,7 +184,8 @@ def body_attribute(tag: str, attribute: str, value: str) -> str | None:
     Volantis's lazy-load regexes as written: URLs are :func:`attribute_url` (``src``
     :func:`https_image_url`) with an allowed scheme, checked again because nh3 does not check
     what the filter returns; ``alt`` is dropped when it holds ``=``, a quote, ``<``, ``>``,
-    ``//`` or an ``href``/``src``/``on…`` fragment; sizes are digits (and ``%``); anything
+    ``//`` or an ``href``/``src``/``on…`` fragment, and loses its control characters
+    (:func:`~sinacrawl.charset.strip_controls`); sizes are digits (and ``%``); anything
     else (``rel``, ``class``, ``referrerpolicy``: fixed words set by the sanitizer) must be
     plain words.
 
@@ -194,10 +196,14 @@ def body_attribute(tag: str, attribute: str, value: str) -> str | None:
     """
     if attribute == "href":
         url = attribute_url(value)
-        return url if url and urlsplit(url).scheme in _URL_SCHEMES else None
+        try:
+            return url if url and urlsplit(url).scheme in _URL_SCHEMES else None
+        except ValueError:  # a bracketed host that is no IP address
+            return None
     if attribute == "src":
         return https_image_url(value)
     if attribute == "alt":
+        value = strip_controls(value)
         return None if _UNSAFE_TEXT.search(value) else value
     if attribute in {"width", "height", "colspan", "rowspan"}:
         return value if _NUMBER.fullmatch(value.strip()) else None

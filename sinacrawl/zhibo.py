@@ -20,6 +20,7 @@ from typing import Any
 
 from w3lib.url import add_or_replace_parameters
 
+from sinacrawl.charset import strip_controls
 from sinacrawl.dates import BEIJING
 
 __all__ = [
@@ -57,7 +58,9 @@ class ZhiboChannel:
 class Flash:
     """One flash: Sina's ``id``, ``created`` (aware, Beijing time), ``html`` (``rich_text`` as
     served, not yet cleaned), ``link`` (``ext.docurl`` or ``None``) and ``stocks``, the
-    ``(name, symbol)`` pairs of ``ext.stocks``."""
+    ``(name, symbol)`` pairs of ``ext.stocks``; text, link and names without control characters
+    (:func:`~sinacrawl.charset.strip_controls`: lxml refuses them, and one lost the whole day's
+    digest; attack trial, stop 19)."""
 
     id: int
     created: datetime
@@ -159,13 +162,14 @@ def _ext(raw: object) -> tuple[str | None, tuple[tuple[str, str], ...]]:
         return None, ()
     if not isinstance(ext, dict):
         return None, ()
-    docurl = ext.get("docurl")
-    link = docurl.strip() if isinstance(docurl, str) and docurl.strip() else None
+    docurl = strip_controls(ext.get("docurl") or "") if isinstance(ext.get("docurl"), str) else ""
+    link = docurl.strip() or None
     stocks = []
     for stock in ext.get("stocks") or ():
         if not isinstance(stock, dict):
             continue
-        name, symbol = str(stock.get("key") or "").strip(), str(stock.get("symbol") or "").strip()
+        name = strip_controls(str(stock.get("key") or "")).strip()
+        symbol = str(stock.get("symbol") or "").strip()
         if name and _SYMBOL.match(symbol):
             stocks.append((name, symbol))
     return link, tuple(stocks)
@@ -189,7 +193,7 @@ def _flash(raw: object) -> Flash | str:
             f"flash {flash_id}: create_time {raw.get('create_time')!r} is not YYYY-MM-DD HH:MM:SS"
         )
     link, stocks = _ext(raw.get("ext"))
-    return Flash(flash_id, created.replace(tzinfo=BEIJING), text, link, stocks)
+    return Flash(flash_id, created.replace(tzinfo=BEIJING), strip_controls(text), link, stocks)
 
 
 def _not_zhibo(exc: Exception) -> ZhiboError:

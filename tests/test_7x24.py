@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from sinacrawl import settings as project_settings
+from sinacrawl.clean import clean_body
 from sinacrawl.dates import BEIJING
 from sinacrawl.digest import digest_body, flashes_by_day
 from sinacrawl.items import DigestItem
@@ -278,3 +280,27 @@ def test_open_days_follow_the_grace() -> None:
     spider = _spider()
     assert spider.days == (date(2026, 12, 1),)
     assert timedelta(seconds=project_settings.SINACRAWL_7X24_GRACE) == timedelta(hours=1)
+
+
+def test_control_characters_in_a_flash_never_lose_the_day() -> None:
+    ext = json.dumps(
+        {
+            "docurl": "https://finance.sina.com.cn/7x24/c\x01d.shtml",
+            "stocks": [{"key": "贵州\x01茅台", "symbol": "sh600519"}],
+        }
+    )
+    entry = {"id": 1, "rich_text": "快讯\x01内容\x0c完\ufffe", "create_time": "2026-12-01 09:00:00"}
+    page = parse_zhibo(
+        json.dumps(
+            {"result": {"status": {"code": 0}, "data": {"feed": {"list": [entry | {"ext": ext}]}}}}
+        )
+    )
+    flash = page.flashes[0]
+    assert (flash.html, flash.link, flash.stocks) == (
+        "快讯内容 完",
+        "https://finance.sina.com.cn/7x24/cd.shtml",
+        (("贵州茅台", "sh600519"),),
+    )
+    body = clean_body(digest_body(page.flashes), "https://finance.sina.com.cn/7x24/")
+    assert body is not None
+    assert "快讯内容 完" in body.html and "贵州茅台（sh600519）" in body.html

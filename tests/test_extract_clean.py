@@ -210,3 +210,39 @@ def test_control_characters_leave_the_text_and_never_stop_the_cleaning(
     body = clean_body(container, "https://finance.sina.com.cn/china/2024-03-01/doc-ia.shtml")
     assert body is not None
     assert body.html == expected
+
+
+@pytest.mark.parametrize(
+    ("container", "markup", "expected"),
+    [
+        # a control character in the container's own attribute (attack trial, stop 19)
+        ('<div id="artibody" data-x="a\x01b">', "<p>正文</p>", "<p>正文</p>"),
+        ('<div id="artibody" class="article\x0c">', "<p>正文</p>", "<p>正文</p>"),
+        # C1 controls and DEL go from the text too; an image's alt keeps no control character
+        ('<div id="artibody">', "<p>正文\x85中\x9b文\x7f结束。</p>", "<p>正文中文结束。</p>"),
+        (
+            '<div id="artibody">',
+            '<p>正文</p><img src="//n.sinaimg.cn/finance/a.jpg" alt="图\x01片\ufffe">',
+            '<p>正文</p><img src="https://n.sinaimg.cn/finance/a.jpg" alt="图片" '
+            'referrerpolicy="no-referrer">',
+        ),
+        # a bracketed host that is no IP address: the link loses its href, the image goes
+        (
+            '<div id="artibody">',
+            '<p>见<a href="http://[链接]">此处</a>。</p>',
+            '<p>见<a rel="noopener noreferrer">此处</a>。</p>',
+        ),
+        ('<div id="artibody">', '<p>正文</p><img src="http://[::1/a.jpg">', "<p>正文</p>"),
+    ],
+)
+def test_odd_attributes_and_characters_never_stop_the_cleaning(
+    container: str, markup: str, expected: str
+) -> None:
+    root = lxml.html.fragment_fromstring(f"{container}{markup}</div>")
+    body = clean_body(root, "https://finance.sina.com.cn/china/2024-03-01/doc-ia.shtml")
+    assert body is not None
+    assert body.html == expected
+
+
+def test_a_malformed_image_url_is_no_image() -> None:
+    assert https_url("http://[x/a.jpg", "https://finance.sina.com.cn/a.shtml") is None
