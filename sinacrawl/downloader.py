@@ -40,9 +40,10 @@ class SlotLimitedDownloader(Downloader):
     """
 
     def get_slot_key(self, request: Request) -> str:
-        """The slot of ``request``: its ``download_slot`` unless it was redirected (then one
-        Scrapy copied from the URL it came from), else its host (resolved with
-        ``CONCURRENT_REQUESTS_PER_IP``), without a trailing dot."""
+        """The slot of ``request`` as Scrapy names it (its ``download_slot`` meta, else its
+        host, resolved when ``CONCURRENT_REQUESTS_PER_IP`` is set), without a trailing dot;
+        a redirected request's ``download_slot`` is ignored: Scrapy's redirect copied it from
+        the URL the request came from."""
         if "redirect_urls" not in request.meta:
             return super().get_slot_key(request).rstrip(".")
         key = (urlparse_cached(request).hostname or "").rstrip(".")

@@ -162,8 +162,8 @@ def _ext(raw: object) -> tuple[str | None, tuple[tuple[str, str], ...]]:
         return None, ()
     if not isinstance(ext, dict):
         return None, ()
-    docurl = strip_controls(ext.get("docurl") or "") if isinstance(ext.get("docurl"), str) else ""
-    link = docurl.strip() or None
+    docurl = ext.get("docurl")
+    link = (strip_controls(docurl).strip() or None) if isinstance(docurl, str) else None
     stocks = []
     for stock in ext.get("stocks") or ():
         if not isinstance(stock, dict):
