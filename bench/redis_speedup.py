@@ -17,7 +17,8 @@ listed by roll-feed pages of 50. Then, on a ``redis-server`` it starts on a free
    ``http://`` Sina URLs) through an HTTP proxy on 127.0.0.1 that answers each request after
    150 ms, shared rate off and no ``DOWNLOAD_DELAY``, each worker at most
    ``--net-concurrency`` requests at once (``CONCURRENT_REQUESTS_PER_DOMAIN``, default 1, so
-   that the 150 ms and not the 2 cores set the pace), by 1, 2 and 3 workers;
+   that the 150 ms and not the 2 cores set the pace), by 1, 2 and 3 workers, posts under
+   ``--posts-in`` too;
 3. **shared rate**: ``--rate-articles`` (default 120) with ``SINACRAWL_SHARED_RATE=--rate``
    (default 8 requests/s), the rate the proxy saw from all workers together against that limit.
 
@@ -248,7 +249,7 @@ def main() -> None:
         "--posts-in",
         type=Path,
         default=shm if shm.is_dir() else None,
-        help="folder for the CPU-bound runs' posts (default /dev/shm if present)",
+        help="folder for the CPU- and network-bound runs' posts (default /dev/shm if present)",
     )
     args = parser.parse_args()
     counts = [1, *(int(n) for n in args.workers.split(","))]
@@ -306,8 +307,10 @@ def main() -> None:
                     before = redis_counters(client)
                     started = time.time()
                     wall, used = crawl(n, posts, url, replay, {})
-                    cpu[-1][n] = (wall, used, _steady_rate(posts))
+                    # posts written per second from the first post to the last (their files'
+                    # modification times), and the start-up and shut-down around them
                     times = sorted(path.stat().st_mtime for path in posts.glob("*.md"))
+                    cpu[-1][n] = (wall, used, _rate(times))
                     ends[n].append((times[0] - started, started + wall - times[-1]))
                     after = redis_counters(client)
                     _check(posts, args.articles, f"replay, {n} worker(s)")
@@ -372,15 +375,9 @@ def _load(when: str) -> str:
     return f"load_average_{when}={one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def _steady_rate(posts: Path) -> float:
-    """Posts written per second from the first post to the last (their files' modification
-    times): the workers' throughput once running, without start-up and shut-down."""
-    return _rate([path.stat().st_mtime for path in posts.glob("*.md")])
-
-
 def _rate(arrivals: list[float]) -> float:
-    """Article requests per second the proxy saw, from the first arrival to the last: the
-    steady rate, without the workers' start-up and shut-down."""
+    """Events per second (article requests the proxy saw, posts written) from the first
+    arrival to the last: the steady rate, without the workers' start-up and shut-down."""
     seen = sorted(arrivals)
     return (len(seen) - 1) / (seen[-1] - seen[0])
 
